@@ -1,0 +1,4 @@
+import ConvKitCLI
+import Foundation
+
+exit(ConvKitCommand.run(arguments: Array(CommandLine.arguments.dropFirst())))
