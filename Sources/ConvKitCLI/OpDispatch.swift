@@ -81,8 +81,10 @@ public func runOp(_ name: String, options: OpOptions, tensors: OpTensors, reques
     guard let (family, rank) = OpFamily.byName[name] else {
         throw CLIError("convkit op: unknown op '\(name)'; expected one of \(OpFamily.byName.keys.sorted().joined(separator: ", "))")
     }
-    if let stray = options.given.subtracting(family.options).sorted().first {
-        throw CLIError("\(name): option --\(stray) does not apply (\(name) takes \(family.options.sorted().map { "--" + $0 }.joined(separator: ", ")))")
+    // PyTorch's avg_pool1d has no divisor_override.
+    let accepted = family == .avgPool && rank == 1 ? family.options.subtracting(["divisor-override"]) : family.options
+    if let stray = options.given.subtracting(accepted).sorted().first {
+        throw CLIError("\(name): option --\(stray) does not apply (\(name) takes \(accepted.sorted().map { "--" + $0 }.joined(separator: ", ")))")
     }
     guard let x = tensors.input else { throw CLIError("\(name): --input is required") }
     if family.hasWeight, tensors.weight == nil { throw CLIError("\(name): --weight is required") }

@@ -66,11 +66,11 @@ extension Padding {
     /// `'same'` uses the TensorFlow/JAX rule (PyTorch's for stride 1), `'causal'` is allowed only
     /// when `allowsCausal`, and negative explicit padding is rejected.
     func resolve(op: String, input: [Int], kernel: [Int], stride: [Int], dilation: [Int],
-                 allowsCausal: Bool) throws -> (low: [Int], high: [Int]) {
+                 allowsCausal: Bool, allowsNegative: Bool = false) throws -> (low: [Int], high: [Int]) {
         let rank = input.count
         func expand(_ values: [Int], _ name: String) throws -> [Int] {
             let expanded = try Dims(values).expanded(to: rank, op: op, argument: name)
-            guard expanded.allSatisfy({ $0 >= 0 }) else {
+            guard allowsNegative || expanded.allSatisfy({ $0 >= 0 }) else {
                 throw ConvKitError.invalidArgument(op: op, "padding must be non-negative, but got padding=\(self)")
             }
             return expanded

@@ -65,8 +65,13 @@ public struct ConvolutionPlan: Sendable {
         }
         let strides = try checked(stride, "stride", op: op, rank: rank)
         let dilations = try checked(dilation, "dilation", op: op, rank: rank)
-        let (low, high) = try padding.resolve(op: op, input: x.spatial, kernel: kernel, stride: strides,
-                                              dilation: dilations, allowsCausal: rank == 1)
+        guard x.spatial.allSatisfy({ $0 > 0 }) else {
+            throw ConvKitError.invalidShape(
+                op: op, "only the batch and channel sizes may be zero, but got input of shape \(inputShape)")
+        }
+        // Non-zero padding modes pad through F.pad, which also crops with negative amounts.
+        let (low, high) = try padding.resolve(op: op, input: x.spatial, kernel: kernel, stride: strides, dilation: dilations,
+                                              allowsCausal: rank == 1, allowsNegative: paddingMode != .zeros)
         // Non-zero padding modes pad explicitly first (as nn.ConvNd does), then correlate unpadded.
         var prePad: PadPlan?
         var correlated = x.spatial
@@ -96,8 +101,10 @@ public struct ConvolutionPlan: Sendable {
         self.isTransposed = false
         self.prePad = prePad
         self.windows = Windows3D(axes)
-        self.channels = ConvChannels(batch: x.batch, inChannels: x.channels, outChannels: outChannels, groups: groups)
-        self.outputShape = x.outputShape(channels: outChannels, spatial: axes.map(\.outputSize))
+        // As PyTorch: an input with no channels gives an output with no channels (not the bias).
+        let produced = x.channels == 0 ? 0 : outChannels
+        self.channels = ConvChannels(batch: x.batch, inChannels: x.channels, outChannels: produced, groups: groups)
+        self.outputShape = x.outputShape(channels: produced, spatial: axes.map(\.outputSize))
     }
 
     /// Prepares `conv_transpose1d` / `2d` / `3d`, as PyTorch's: input `[N, C_in, …]` or
@@ -127,6 +134,10 @@ public struct ConvolutionPlan: Sendable {
         guard !padding.isNamed else {
             throw ConvKitError.invalidArgument(
                 op: op, "padding=\(padding) is not supported for transposed convolution; give padding as integers (or (low, high) pairs)")
+        }
+        guard x.spatial.allSatisfy({ $0 > 0 }) else {
+            throw ConvKitError.invalidShape(
+                op: op, "only the batch and channel sizes may be zero, but got input of shape \(inputShape)")
         }
         let (low, high) = try padding.resolve(op: op, input: x.spatial, kernel: kernel, stride: strides,
                                               dilation: dilations, allowsCausal: false)
@@ -165,82 +176,104 @@ public struct ConvolutionPlan: Sendable {
             throw ConvKitError.invalidArgument(op: op, "groups (\(groups)) must be positive")
         }
         let kernel = Array(weightShape[2...])
-        guard kernel.allSatisfy({ $0 > 0 }), weightShape[0] > 0, weightShape[1] > 0 else {
+        let transposed = op.hasPrefix("conv_transpose")
+        // PyTorch allows an empty weight only for an empty input channel dimension of a convolution.
+        guard kernel.allSatisfy({ $0 > 0 }), !transposed || weightShape[1] > 0 else {
             throw ConvKitError.invalidShape(op: op, "weight of shape \(weightShape) must have non-zero sizes")
+        }
+        guard weightShape[0] >= groups else {
+            throw ConvKitError.invalidShape(
+                op: op, "weight.shape[0] (\(weightShape[0])) must be at least groups (\(groups)); weight has shape \(weightShape)")
         }
         return kernel
     }
 
-    /// Output channels (the bias length).
-    public var outChannels: Int { isTransposed ? channels.inChannels : channels.outChannels }
+    /// Output channels (the bias length): `weight.shape[0]`, or `weight.shape[1] × groups` when transposed.
+    public var outChannels: Int { isTransposed ? channels.inChannels : weightShape[0] }
 
-    private func checkOperands(_ input: Tensor<Float>, _ weight: Tensor<Float>) throws {
-        try checkShape(input, inputShape, op: op, argument: "input")
-        try checkShape(weight, weightShape, op: op, argument: "weight")
-    }
+    /// Channels the output actually has (0 for an input without channels, as in PyTorch).
+    private var producedChannels: Int { isTransposed ? channels.inChannels : channels.outChannels }
 
     /// Runs the convolution. `bias` is required exactly when the plan has one.
     public func forward(_ input: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>? = nil) throws -> Tensor<Float> {
-        try checkOperands(input, weight)
-        try checkBias(bias)
-        var output: [Float]
-        if isTransposed {
-            output = correlationBackwardInput(gradOutput: input.scalars, weight: weight.scalars)
-        } else {
-            output = correlate(prePad.map { $0.forward(input, value: 0).scalars } ?? input.scalars, weight.scalars)
-        }
-        if let bias {
-            let plane = outputShape.reduce(1, *) / max(1, channels.batch * outChannels)
-            bias.withUnsafeBufferPointer { b in
-                output.withUnsafeMutableBufferPointer {
-                    ReferenceConvolution.addBias(b, to: $0, batch: channels.batch, plane: plane)
-                }
-            }
-        }
-        return Tensor(uncheckedShape: outputShape, scalars: output)
+        try run(input, weight: weight, bias: bias)
     }
 
     /// Gradients of the loss with respect to input, weight and bias, given `gradOutput`
     /// (shaped like the output).
     public func backward(gradOutput: Tensor<Float>, input: Tensor<Float>, weight: Tensor<Float>,
                          wrt request: GradientRequest = .all) throws -> ConvGradients {
+        let (gradInput, gradWeight, gradBias) = try gradients(gradOutput: gradOutput, input: input, weight: weight, wrt: request)
+        return ConvGradients(input: gradInput, weight: gradWeight, bias: gradBias)
+    }
+
+    // MARK: Generic implementation (Float for the API, Double for gradient checks)
+
+    func run<T: BinaryFloatingPoint>(_ input: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?) throws -> Tensor<T> {
+        try checkOperands(input, weight)
+        try checkBias(bias)
+        var output: [T]
+        if isTransposed {
+            output = correlationBackwardInput(gradOutput: input.scalars, weight: weight.scalars)
+        } else {
+            output = correlate(prePad.map { $0.run(input, value: 0).scalars } ?? input.scalars, weight.scalars)
+        }
+        if let bias {
+            bias.withUnsafeBufferPointer { b in
+                output.withUnsafeMutableBufferPointer {
+                    ReferenceConvolution.addBias(b, to: $0, batch: channels.batch, channels: producedChannels, plane: outputPlane)
+                }
+            }
+        }
+        return Tensor(uncheckedShape: outputShape, scalars: output)
+    }
+
+    func gradients<T: BinaryFloatingPoint>(gradOutput: Tensor<T>, input: Tensor<T>, weight: Tensor<T>,
+                                           wrt request: GradientRequest) throws -> (Tensor<T>?, Tensor<T>?, Tensor<T>?) {
         try checkOperands(input, weight)
         try checkShape(gradOutput, outputShape, op: op, argument: "grad_output")
-        var gradients = ConvGradients()
+        var gradInput: Tensor<T>?, gradWeight: Tensor<T>?, gradBias: Tensor<T>?
         if isTransposed {
             if request.contains(.input) {
-                gradients.input = Tensor(uncheckedShape: inputShape, scalars: correlate(gradOutput.scalars, weight.scalars))
+                gradInput = Tensor(uncheckedShape: inputShape, scalars: correlate(gradOutput.scalars, weight.scalars))
             }
             if request.contains(.weight) {
-                gradients.weight = Tensor(uncheckedShape: weightShape,
-                                          scalars: correlationBackwardWeight(gradOutput: input.scalars, input: gradOutput.scalars))
+                gradWeight = Tensor(uncheckedShape: weightShape,
+                                    scalars: correlationBackwardWeight(gradOutput: input.scalars, input: gradOutput.scalars))
             }
         } else {
             if request.contains(.input) {
                 let padded = correlationBackwardInput(gradOutput: gradOutput.scalars, weight: weight.scalars)
-                gradients.input = prePad.map { $0.backward(Tensor(uncheckedShape: $0.outputShape, scalars: padded)) }
+                gradInput = prePad.map { $0.gradient(Tensor(uncheckedShape: $0.outputShape, scalars: padded)) }
                     ?? Tensor(uncheckedShape: inputShape, scalars: padded)
             }
             if request.contains(.weight) {
-                let x = prePad.map { $0.forward(input, value: 0).scalars } ?? input.scalars
-                gradients.weight = Tensor(uncheckedShape: weightShape,
-                                          scalars: correlationBackwardWeight(gradOutput: gradOutput.scalars, input: x))
+                let x = prePad.map { $0.run(input, value: 0).scalars } ?? input.scalars
+                gradWeight = Tensor(uncheckedShape: weightShape,
+                                    scalars: correlationBackwardWeight(gradOutput: gradOutput.scalars, input: x))
             }
         }
         if request.contains(.bias), hasBias {
-            var gradBias = [Float](repeating: 0, count: outChannels)
-            let plane = outputShape.reduce(1, *) / max(1, channels.batch * outChannels)
+            var sums = [T](repeating: 0, count: outChannels)
             gradOutput.withUnsafeBufferPointer { g in
-                gradBias.withUnsafeMutableBufferPointer {
-                    ReferenceConvolution.biasGradient(g, into: $0, batch: channels.batch, plane: plane)
+                sums.withUnsafeMutableBufferPointer {
+                    ReferenceConvolution.biasGradient(g, into: $0, batch: channels.batch, channels: producedChannels, plane: outputPlane)
                 }
             }
-            gradients.bias = Tensor(uncheckedShape: [outChannels], scalars: gradBias)
+            gradBias = Tensor(uncheckedShape: [outChannels], scalars: sums)
         }
-        return gradients
+        return (gradInput, gradWeight, gradBias)
     }
 
-    private func checkBias(_ bias: Tensor<Float>?) throws {
+    /// Elements per output channel plane.
+    private var outputPlane: Int { isTransposed ? windows.inputPlane : windows.outputPlane }
+
+    private func checkOperands<T>(_ input: Tensor<T>, _ weight: Tensor<T>) throws {
+        try checkShape(input, inputShape, op: op, argument: "input")
+        try checkShape(weight, weightShape, op: op, argument: "weight")
+    }
+
+    private func checkBias<T>(_ bias: Tensor<T>?) throws {
         switch (bias, hasBias) {
         case (nil, false): return
         case let (bias?, true): try checkShape(bias, [outChannels], op: op, argument: "bias")
@@ -254,24 +287,24 @@ public struct ConvolutionPlan: Sendable {
     private var correlationInputCount: Int { channels.batch * channels.inChannels * windows.inputPlane }
     private var correlationOutputCount: Int { channels.batch * channels.outChannels * windows.outputPlane }
 
-    private func correlate(_ x: [Float], _ w: [Float]) -> [Float] {
-        var y = [Float](repeating: 0, count: correlationOutputCount)
+    private func correlate<T: BinaryFloatingPoint>(_ x: [T], _ w: [T]) -> [T] {
+        var y = [T](repeating: 0, count: correlationOutputCount)
         x.withUnsafeBufferPointer { x in w.withUnsafeBufferPointer { w in y.withUnsafeMutableBufferPointer {
             ReferenceConvolution.forward(channels, windows, input: x, weight: w, output: $0)
         } } }
         return y
     }
 
-    private func correlationBackwardInput(gradOutput: [Float], weight: [Float]) -> [Float] {
-        var gx = [Float](repeating: 0, count: correlationInputCount)
+    private func correlationBackwardInput<T: BinaryFloatingPoint>(gradOutput: [T], weight: [T]) -> [T] {
+        var gx = [T](repeating: 0, count: correlationInputCount)
         gradOutput.withUnsafeBufferPointer { g in weight.withUnsafeBufferPointer { w in gx.withUnsafeMutableBufferPointer {
             ReferenceConvolution.backwardInput(channels, windows, gradOutput: g, weight: w, gradInput: $0)
         } } }
         return gx
     }
 
-    private func correlationBackwardWeight(gradOutput: [Float], input: [Float]) -> [Float] {
-        var gw = [Float](repeating: 0, count: weightShape.reduce(1, *))
+    private func correlationBackwardWeight<T: BinaryFloatingPoint>(gradOutput: [T], input: [T]) -> [T] {
+        var gw = [T](repeating: 0, count: weightShape.reduce(1, *))
         gradOutput.withUnsafeBufferPointer { g in input.withUnsafeBufferPointer { x in gw.withUnsafeMutableBufferPointer {
             ReferenceConvolution.backwardWeight(channels, windows, gradOutput: g, input: x, gradWeight: $0)
         } } }

@@ -79,19 +79,23 @@ public struct FoldPlan: Sendable {
     }
 
     /// im2col: `[N, C, spatial…]` → `[N, C·∏k, L]`.
-    public func unfold(_ image: Tensor<Float>) throws -> Tensor<Float> {
+    public func unfold(_ image: Tensor<Float>) throws -> Tensor<Float> { try columns(of: image) }
+
+    /// col2im: `[N, C·∏k, L]` → `[N, C, spatial…]`, summing overlapping blocks.
+    public func fold(_ columns: Tensor<Float>) throws -> Tensor<Float> { try image(of: columns) }
+
+    func columns<T: BinaryFloatingPoint>(of image: Tensor<T>) throws -> Tensor<T> {
         try checkShape(image, imageShape, op: op, argument: op == "unfold" ? "input" : "grad_output")
-        var columns = [Float](repeating: 0, count: columnsShape.reduce(1, *))
+        var columns = [T](repeating: 0, count: columnsShape.reduce(1, *))
         image.withUnsafeBufferPointer { x in columns.withUnsafeMutableBufferPointer {
             ReferenceUnfold.unfold(batch: batch, channels: channels, windows, input: x, columns: $0)
         } }
         return Tensor(uncheckedShape: columnsShape, scalars: columns)
     }
 
-    /// col2im: `[N, C·∏k, L]` → `[N, C, spatial…]`, summing overlapping blocks.
-    public func fold(_ columns: Tensor<Float>) throws -> Tensor<Float> {
+    func image<T: BinaryFloatingPoint>(of columns: Tensor<T>) throws -> Tensor<T> {
         try checkShape(columns, columnsShape, op: op, argument: op == "fold" ? "input" : "grad_output")
-        var image = [Float](repeating: 0, count: imageShape.reduce(1, *))
+        var image = [T](repeating: 0, count: imageShape.reduce(1, *))
         columns.withUnsafeBufferPointer { c in image.withUnsafeMutableBufferPointer {
             ReferenceUnfold.fold(batch: batch, channels: channels, windows, columns: c, output: $0)
         } }

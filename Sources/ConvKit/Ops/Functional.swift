@@ -89,11 +89,11 @@ public func maxPool3d(_ input: Tensor<Float>, kernelSize: Dims, stride: Dims? = 
                     padding: padding, dilation: dilation, ceilMode: ceilMode).forward(input)
 }
 
-/// Average pooling over `[N, C, L]` (PyTorch's `avg_pool1d` has no `divisor_override`; ConvKit's does).
+/// Average pooling over `[N, C, L]` (as PyTorch's `avg_pool1d`, without `divisor_override`).
 public func avgPool1d(_ input: Tensor<Float>, kernelSize: Dims, stride: Dims? = nil, padding: Padding = 0,
-                      ceilMode: Bool = false, countIncludePad: Bool = true, divisorOverride: Int? = nil) throws -> Tensor<Float> {
+                      ceilMode: Bool = false, countIncludePad: Bool = true) throws -> Tensor<Float> {
     try PoolingPlan(avgPoolSpatialRank: 1, inputShape: input.shape, kernelSize: kernelSize, stride: stride, padding: padding,
-                    ceilMode: ceilMode, countIncludePad: countIncludePad, divisorOverride: divisorOverride).forward(input).output
+                    ceilMode: ceilMode, countIncludePad: countIncludePad).forward(input).output
 }
 
 /// Average pooling over `[N, C, H, W]`.

@@ -15,7 +15,7 @@
 /// - Throws: ``ConvKitError`` if the list or the sizes break these rules.
 public func pad(_ input: Tensor<Float>, _ pad: [Int], mode: PadMode = .constant, value: Float = 0) throws -> Tensor<Float> {
     let plan = try PadPlan(op: "pad", inputShape: input.shape, pad: pad, mode: mode)
-    return plan.forward(input, value: value)
+    return plan.run(input, value: value)
 }
 
 /// The gradient of ``pad(_:_:mode:value:)`` with respect to its input: each output gradient
@@ -23,7 +23,7 @@ public func pad(_ input: Tensor<Float>, _ pad: [Int], mode: PadMode = .constant,
 public func padBackward(gradOutput: Tensor<Float>, inputShape: [Int], pad: [Int], mode: PadMode = .constant) throws -> Tensor<Float> {
     let plan = try PadPlan(op: "pad", inputShape: inputShape, pad: pad, mode: mode)
     try checkShape(gradOutput, plan.outputShape, op: "pad", argument: "grad_output")
-    return plan.backward(gradOutput)
+    return plan.gradient(gradOutput)
 }
 
 extension PadPlan {
@@ -43,7 +43,7 @@ extension PadPlan {
                 throw ConvKitError.invalidArgument(
                     op: op, "\(mode.rawValue) padding of \(padded) dimension(s) expects a \(padded + 1)-D or \(padded + 2)-D input (pad of 2, 4 or 6 entries for 1, 2 or 3 trailing dimensions), but got input of shape \(inputShape) and pad \(pad)")
             }
-            if inputShape[(rank - padded)...].contains(0) || (rank == padded + 2 && inputShape[1] == 0) {
+            if mode != .circular, inputShape[(rank - padded)...].contains(0) || (rank == padded + 2 && inputShape[1] == 0) {
                 throw ConvKitError.invalidShape(
                     op: op, "\(mode.rawValue) padding expects non-zero channel and spatial sizes, but got input of shape \(inputShape)")
             }
@@ -56,9 +56,9 @@ extension PadPlan {
             let size = inputShape[axis], result = size + low[axis] + high[axis]
             switch mode {
             case .constant:
-                guard result >= 0 else {
+                guard size + min(low[axis], 0) + min(high[axis], 0) >= 0 else {
                     throw ConvKitError.invalidArgument(
-                        op: op, "pad (\(low[axis]), \(high[axis])) on dimension \(axis) of size \(size) gives a negative size \(result); crop at most \(size) in total")
+                        op: op, "pad (\(low[axis]), \(high[axis])) on dimension \(axis) of size \(size) crops \(-min(low[axis], 0) - min(high[axis], 0)) elements; crop at most \(size) in total")
                 }
             case .reflect:
                 guard low[axis] < size, high[axis] < size else {
@@ -73,26 +73,25 @@ extension PadPlan {
             case .replicate:
                 break
             }
-            if mode != .constant {
-                guard result >= 1, -low[axis] < size, -high[axis] < size else {
-                    throw ConvKitError.invalidArgument(
-                        op: op, "\(mode.rawValue) padding (\(low[axis]), \(high[axis])) on dimension \(axis) of size \(size) leaves \(result) elements; at least 1 must remain")
-                }
+            let least = mode == .circular ? 0 : (mode == .constant ? Int.min : 1)
+            guard result >= least else {
+                throw ConvKitError.invalidArgument(
+                    op: op, "\(mode.rawValue) padding (\(low[axis]), \(high[axis])) on dimension \(axis) of size \(size) leaves \(result) elements; at least \(least) must remain")
             }
         }
         self.init(inputShape: inputShape, low: low, high: high, mode: mode)
     }
 
-    func forward(_ input: Tensor<Float>, value: Float) -> Tensor<Float> {
-        var output = [Float](repeating: 0, count: outputShape.reduce(1, *))
+    func run<T>(_ input: Tensor<T>, value: T) -> Tensor<T> {
+        var output = [T](repeating: value, count: outputShape.reduce(1, *))
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { ReferencePad.forward(self, input: x, output: $0, value: value) }
         }
         return Tensor(uncheckedShape: outputShape, scalars: output)
     }
 
-    func backward(_ gradOutput: Tensor<Float>) -> Tensor<Float> {
-        var gradInput = [Float](repeating: 0, count: inputShape.reduce(1, *))
+    func gradient<T: BinaryFloatingPoint>(_ gradOutput: Tensor<T>) -> Tensor<T> {
+        var gradInput = [T](repeating: 0, count: inputShape.reduce(1, *))
         gradOutput.withUnsafeBufferPointer { g in
             gradInput.withUnsafeMutableBufferPointer { ReferencePad.backward(self, gradOutput: g, gradInput: $0) }
         }

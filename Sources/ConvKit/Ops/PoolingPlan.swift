@@ -60,9 +60,15 @@ public struct PoolingPlan: Sendable {
         if case .causal = padding {
             throw ConvKitError.invalidArgument(op: op, "padding='causal' is only defined for conv1d")
         }
+        if case .average = reduction, rank == 3, padding != .same, zip(x.spatial, kernel).contains(where: { $0 < $1 }) {
+            // avg_pool3d (only) requires the unpadded input to hold a whole kernel.
+            throw ConvKitError.invalidShape(
+                op: op, "input size \(sizeText(x.spatial)) is smaller than kernel_size \(sizeText(kernel)); avg_pool3d needs every input size ≥ its kernel size (padding does not count)")
+        }
         let (low, high) = try padding.resolve(op: op, input: x.spatial, kernel: kernel, stride: strides,
                                               dilation: dilations, allowsCausal: false)
-        for i in 0..<rank where max(low[i], high[i]) > kernel[i] / 2 {
+        // ('same' is an extension: its TensorFlow padding may exceed half a dilated kernel.)
+        for i in 0..<rank where padding != .same && max(low[i], high[i]) > kernel[i] / 2 {
             throw ConvKitError.invalidArgument(
                 op: op, "padding (\(padding)) must be at most half of kernel_size (\(kernelSize)) in every dimension; got \(max(low[i], high[i])) > \(kernel[i]) / 2 in dimension \(i)")
         }
@@ -87,7 +93,11 @@ public struct PoolingPlan: Sendable {
     public init(adaptiveSpatialRank rank: Int, max: Bool, inputShape: [Int], outputSize: [Int?]) throws {
         let op = "adaptive_\(max ? "max" : "avg")_pool\(rank)d"
         let x = try SpatialInput(op: op, shape: inputShape, spatialRank: rank)
-        try x.requireNonEmpty(op: op, shape: inputShape)
+        // As PyTorch: adaptive_avg_pool1d/2d accept empty channels; the max pools and 3-D do not.
+        guard x.spatial.allSatisfy({ $0 > 0 }), (!max && rank < 3) || x.channels > 0 else {
+            throw ConvKitError.invalidShape(
+                op: op, "expected input with non-zero \((!max && rank < 3) ? "" : "channel and ")spatial sizes, but got shape \(inputShape)")
+        }
         let sizes = outputSize.count == 1 ? Array(repeating: outputSize[0], count: rank) : outputSize
         let sizeText = "[" + outputSize.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + "]"
         guard sizes.count == rank else {
@@ -115,29 +125,37 @@ public struct PoolingPlan: Sendable {
 
     /// Pools `input`; max pooling also returns the argmax indices.
     public func forward(_ input: Tensor<Float>) throws -> PoolingResult {
+        let (output, indices) = try run(input)
+        return PoolingResult(output: output, indices: indices)
+    }
+
+    /// The gradient with respect to the input. Max pooling needs the `indices` its forward pass returned.
+    public func backward(gradOutput: Tensor<Float>, indices: Tensor<Int>? = nil) throws -> Tensor<Float> {
+        try gradient(gradOutput, indices: indices)
+    }
+
+    func run<T: BinaryFloatingPoint>(_ input: Tensor<T>) throws -> (Tensor<T>, Tensor<Int>?) {
         try checkShape(input, inputShape, op: op, argument: "input")
         let count = outputShape.reduce(1, *)
-        var output = [Float](repeating: 0, count: count)
+        var output = [T](repeating: 0, count: count)
         switch reduction {
         case .max:
             var indices = [Int](repeating: 0, count: count)
             input.withUnsafeBufferPointer { x in output.withUnsafeMutableBufferPointer { y in indices.withUnsafeMutableBufferPointer {
                 ReferencePooling.maxForward(planes: planes, windows, input: x, output: y, indices: $0)
             } } }
-            return PoolingResult(output: Tensor(uncheckedShape: outputShape, scalars: output),
-                                 indices: Tensor(uncheckedShape: outputShape, scalars: indices))
+            return (Tensor(uncheckedShape: outputShape, scalars: output), Tensor(uncheckedShape: outputShape, scalars: indices))
         case let .average(divisor):
             input.withUnsafeBufferPointer { x in output.withUnsafeMutableBufferPointer {
                 ReferencePooling.avgForward(planes: planes, windows, divisor: divisor, input: x, output: $0)
             } }
-            return PoolingResult(output: Tensor(uncheckedShape: outputShape, scalars: output), indices: nil)
+            return (Tensor(uncheckedShape: outputShape, scalars: output), nil)
         }
     }
 
-    /// The gradient with respect to the input. Max pooling needs the `indices` its forward pass returned.
-    public func backward(gradOutput: Tensor<Float>, indices: Tensor<Int>? = nil) throws -> Tensor<Float> {
+    func gradient<T: BinaryFloatingPoint>(_ gradOutput: Tensor<T>, indices: Tensor<Int>?) throws -> Tensor<T> {
         try checkShape(gradOutput, outputShape, op: op, argument: "grad_output")
-        var gradInput = [Float](repeating: 0, count: inputShape.reduce(1, *))
+        var gradInput = [T](repeating: 0, count: inputShape.reduce(1, *))
         switch reduction {
         case .max:
             guard let indices else {

@@ -83,8 +83,7 @@ enum ReferenceConvolution {
 
     /// Adds `bias[c]` to every element of channel `c` of `[N, C, plane]` data.
     static func addBias<T: BinaryFloatingPoint>(_ bias: UnsafeBufferPointer<T>, to data: UnsafeMutableBufferPointer<T>,
-                                                 batch: Int, plane: Int) {
-        let channels = bias.count
+                                                 batch: Int, channels: Int, plane: Int) {
         for n in 0..<batch {
             for ch in 0..<channels {
                 let base = (n * channels + ch) * plane
@@ -95,8 +94,7 @@ enum ReferenceConvolution {
 
     /// `∂L/∂b[c] = Σ_{n, o} ∂L/∂y[n, c, o]`.
     static func biasGradient<T: BinaryFloatingPoint>(_ gradOutput: UnsafeBufferPointer<T>, into gradBias: UnsafeMutableBufferPointer<T>,
-                                                      batch: Int, plane: Int) {
-        let channels = gradBias.count
+                                                      batch: Int, channels: Int, plane: Int) {
         gradBias.update(repeating: 0)
         for n in 0..<batch {
             for ch in 0..<channels {

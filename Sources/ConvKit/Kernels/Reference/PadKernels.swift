@@ -12,14 +12,18 @@ struct PadPlan: Sendable {
         self.inputShape = inputShape
         outputShape = zip(inputShape, zip(low, high)).map { $0 + $1.0 + $1.1 }
         sources = inputShape.indices.map { axis in
-            let size = inputShape[axis]
-            return (0..<max(0, size + low[axis] + high[axis])).map { o in
-                let i = o - low[axis]
+            let size = inputShape[axis], lo = low[axis], hi = high[axis]
+            // Circular padding wraps around what remains after cropping (PyTorch's `_pad_circular`).
+            let kept = size - max(-lo, 0) - max(-hi, 0)
+            return (0..<max(0, size + lo + hi)).map { o in
+                let i = o - lo
                 switch mode {
                 case .constant: return (i >= 0 && i < size) ? i : -1
                 case .reflect: return i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i)
                 case .replicate: return min(max(i, 0), size - 1)
-                case .circular: return ((i % size) + size) % size
+                case .circular:
+                    let j = o - max(lo, 0)
+                    return max(-lo, 0) + ((j % kept) + kept) % kept
                 }
             }
         }
