@@ -11,16 +11,17 @@ public struct ConvKitCommand: ParsableCommand {
 
     public init() {}
 
-    /// Runs the command line and returns the process exit status. Errors are one line on stderr.
-    public static func run(arguments: [String]) -> Int32 {
+    /// Runs the command line and returns the process exit status. Errors are reported as one
+    /// line (by default on stderr).
+    public static func run(arguments: [String], reportError: (String) -> Void = printError) -> Int32 {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
             return 0
         } catch let error as ConvKitError {
-            printError(error.description)
+            reportError(error.description)
         } catch let error as CLIError {
-            printError(error.description)
+            reportError(error.description)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -28,13 +29,13 @@ public struct ConvKitCommand: ParsableCommand {
                 return 0
             }
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            printError(message.hasPrefix("Error: ") ? "convkit: " + message.dropFirst(7) : message)
+            reportError(message.hasPrefix("Error: ") ? "convkit: " + message.dropFirst(7) : message)
             return code.rawValue == 0 ? 1 : code.rawValue
         }
         return 1
     }
 
-    static func printError(_ line: String) {
+    public static func printError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

@@ -84,7 +84,9 @@ public struct OpCommand: ParsableCommand {
         if tensors.gradOutput != nil, request.isEmpty {
             throw CLIError("\(name): --grad-output given, but no --grad-input, --grad-weight or --grad-bias to write")
         }
-        return try runOp(name, options: try options(), tensors: tensors, request: request)
+        let parsed: OpOptions
+        do { parsed = try options() } catch let error as CLIError { throw CLIError("\(name): \(error)") }
+        return try runOp(name, options: parsed, tensors: tensors, request: request)
     }
 
     func options() throws -> OpOptions {
