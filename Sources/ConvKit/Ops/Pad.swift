@@ -66,9 +66,11 @@ extension PadPlan {
                         op: op, "reflect padding (\(low[axis]), \(high[axis])) must be smaller than the size (\(size)) of dimension \(axis) of input \(inputShape)")
                 }
             case .circular:
-                guard low[axis] <= size, high[axis] <= size else {
+                // Wrapping copies from what remains after cropping, so a pad may not exceed that either.
+                let kept = size - max(-low[axis], 0) - max(-high[axis], 0)
+                guard low[axis] <= size, high[axis] <= size, max(low[axis], high[axis]) <= max(kept, 0) || result == 0 else {
                     throw ConvKitError.invalidArgument(
-                        op: op, "circular padding (\(low[axis]), \(high[axis])) must be at most the size (\(size)) of dimension \(axis) of input \(inputShape) (it may wrap around only once)")
+                        op: op, "circular padding (\(low[axis]), \(high[axis])) must be at most the size (\(size)) of dimension \(axis) of input \(inputShape), and at most the \(max(kept, 0)) elements left after cropping (it may wrap around only once)")
                 }
             case .replicate:
                 break
