@@ -11,8 +11,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // The library: tensor, geometry, ops (argument checking) and kernels (compute only).
-        .target(name: "ConvKit"),
+        // The library: tensor, geometry, ops (argument checking) and kernels (compute only),
+        // autograd, layers, training and data.
+        .target(name: "ConvKit", dependencies: ["CZlib"]),
+        // The system zlib, for gzip-compressed data (MNIST) and PNG images.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         // The `convkit` commands, as a library so that tests can drive them in-process.
         .target(
             name: "ConvKitCLI",

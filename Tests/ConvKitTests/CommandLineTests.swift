@@ -13,7 +13,7 @@ struct CommandLineTests {
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("convkit-cli-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            var random = SeededRandom(seed: 3)
+            var random = RandomGenerator(seed: 3)
             try write("x4d", random.tensor([2, 4, 6, 6], as: Float.self))
             try write("w4d", random.tensor([6, 2, 3, 3], as: Float.self))
             try write("b6", random.tensor([6], as: Float.self))

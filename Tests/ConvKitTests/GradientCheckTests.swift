@@ -59,7 +59,7 @@ struct GradientCheckTests {
 
     @Test("convolution input, weight and bias gradients", arguments: convCases)
     func convolution(_ c: ConvCase) throws {
-        var random = SeededRandom(seed: 7)
+        var random = RandomGenerator(seed: 7)
         let x: Tensor<Double> = random.tensor(c.input), w: Tensor<Double> = random.tensor(c.weight)
         let plan = c.transposed
             ? try ConvolutionPlan(transposedSpatialRank: c.rank, inputShape: c.input, weightShape: c.weight, hasBias: true,
@@ -78,7 +78,7 @@ struct GradientCheckTests {
 
     @Test("pad gradients", arguments: PadMode.allCases)
     func padding(_ mode: PadMode) throws {
-        var random = SeededRandom(seed: 11)
+        var random = RandomGenerator(seed: 11)
         let x: Tensor<Double> = random.tensor([2, 2, 4, 5])
         let pads = mode == .constant ? [2, -1, 1, 3] : [2, 1, 1, 3]
         let plan = try PadPlan(op: "pad", inputShape: x.shape, pad: pads, mode: mode)
@@ -98,7 +98,7 @@ struct GradientCheckTests {
             try PoolingPlan(adaptiveSpatialRank: 2, max: false, inputShape: [1, 2, 5, 7], outputSize: [3, 4]),
             try PoolingPlan(adaptiveSpatialRank: 3, max: true, inputShape: [1, 2, 4, 5, 3], outputSize: [3, nil, 2]),
         ]
-        var random = SeededRandom(seed: 13)
+        var random = RandomGenerator(seed: 13)
         for plan in plans {
             // Distinct values: max pooling is differentiable away from ties.
             let x: Tensor<Double> = random.tensor(plan.inputShape)
@@ -111,7 +111,7 @@ struct GradientCheckTests {
 
     @Test("unfold and fold gradients")
     func unfoldFold() throws {
-        var random = SeededRandom(seed: 17)
+        var random = RandomGenerator(seed: 17)
         let unfold = try FoldPlan(unfoldInputShape: [2, 2, 5, 6], kernelSize: [2, 3], dilation: [2, 1], padding: 1, stride: [1, 2])
         let x: Tensor<Double> = random.tensor(unfold.imageShape)
         let gx: Tensor<Double> = random.tensor(unfold.columnsShape)
