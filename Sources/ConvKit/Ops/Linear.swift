@@ -1,0 +1,94 @@
+/// `y = x·Wᵀ + b` for `x [N, in]`, `weight [out, in]`, `bias [out]` (PyTorch's `F.linear`;
+/// leading dimensions of `x` beyond the last are flattened into `N`).
+public func linear(_ input: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>? = nil) throws -> Tensor<Float> {
+    let (rows, _, outFeatures) = try LinearShape.check(input: input.shape, weight: weight.shape, bias: bias?.shape)
+    var output = [Float](repeating: 0, count: rows * outFeatures)
+    input.withUnsafeBufferPointer { x in weight.withUnsafeBufferPointer { w in output.withUnsafeMutableBufferPointer { y in
+        ReferenceLinear.forward(x, w, y, rows: rows, inFeatures: weight.shape[1], outFeatures: outFeatures)
+    } } }
+    if let bias {
+        for r in 0..<rows { for o in 0..<outFeatures { output[r * outFeatures + o] += bias.scalars[o] } }
+    }
+    return Tensor(uncheckedShape: Array(input.shape.dropLast()) + [outFeatures], scalars: output)
+}
+
+/// Gradients of ``linear(_:weight:bias:)``: `∂x = ∂y·W`, `∂W = ∂yᵀ·x`, `∂b = Σ ∂y`.
+public func linearBackward(gradOutput: Tensor<Float>, input: Tensor<Float>, weight: Tensor<Float>,
+                           wrt request: GradientRequest = .all) throws -> ConvGradients {
+    let (rows, inFeatures, outFeatures) = try LinearShape.check(input: input.shape, weight: weight.shape, bias: nil)
+    try checkShape(gradOutput, Array(input.shape.dropLast()) + [outFeatures], op: "linear", argument: "grad_output")
+    var result = ConvGradients()
+    if request.contains(.input) {
+        var gx = [Float](repeating: 0, count: rows * inFeatures)
+        gradOutput.withUnsafeBufferPointer { g in weight.withUnsafeBufferPointer { w in gx.withUnsafeMutableBufferPointer {
+            ReferenceLinear.backwardInput(g, w, $0, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+        } } }
+        result.input = Tensor(uncheckedShape: input.shape, scalars: gx)
+    }
+    if request.contains(.weight) {
+        var gw = [Float](repeating: 0, count: outFeatures * inFeatures)
+        gradOutput.withUnsafeBufferPointer { g in input.withUnsafeBufferPointer { x in gw.withUnsafeMutableBufferPointer {
+            ReferenceLinear.backwardWeight(g, x, $0, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+        } } }
+        result.weight = Tensor(uncheckedShape: weight.shape, scalars: gw)
+    }
+    if request.contains(.bias) {
+        var gb = [Float](repeating: 0, count: outFeatures)
+        for r in 0..<rows { for o in 0..<outFeatures { gb[o] += gradOutput.scalars[r * outFeatures + o] } }
+        result.bias = Tensor(uncheckedShape: [outFeatures], scalars: gb)
+    }
+    return result
+}
+
+enum LinearShape {
+    /// Returns (rows, in_features, out_features).
+    static func check(input: [Int], weight: [Int], bias: [Int]?) throws -> (Int, Int, Int) {
+        guard weight.count == 2 else {
+            throw ConvKitError.invalidShape(op: "linear", "expected weight [out_features, in_features], but got shape \(weight)")
+        }
+        guard let last = input.last, last == weight[1] else {
+            throw ConvKitError.invalidShape(
+                op: "linear", "input of shape \(input) has \(input.last.map(String.init) ?? "no") features, but weight \(weight) expects in_features = \(weight[1])")
+        }
+        if let bias, bias != [weight[0]] {
+            throw ConvKitError.invalidShape(op: "linear", "expected bias of shape [\(weight[0])], but got \(bias)")
+        }
+        return (input.dropLast().reduce(1, *), weight[1], weight[0])
+    }
+}
+
+/// Reference matrix products of a fully connected layer, row-major.
+enum ReferenceLinear {
+    static func forward<T: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<T>, _ w: UnsafeBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
+                                                rows: Int, inFeatures: Int, outFeatures: Int) {
+        for r in 0..<rows {
+            for o in 0..<outFeatures {
+                var sum: T = 0
+                for i in 0..<inFeatures { sum += x[r * inFeatures + i] * w[o * inFeatures + i] }
+                y[r * outFeatures + o] = sum
+            }
+        }
+    }
+
+    static func backwardInput<T: BinaryFloatingPoint>(_ g: UnsafeBufferPointer<T>, _ w: UnsafeBufferPointer<T>, _ gx: UnsafeMutableBufferPointer<T>,
+                                                      rows: Int, inFeatures: Int, outFeatures: Int) {
+        gx.update(repeating: 0)
+        for r in 0..<rows {
+            for o in 0..<outFeatures {
+                let scale = g[r * outFeatures + o]
+                for i in 0..<inFeatures { gx[r * inFeatures + i] += scale * w[o * inFeatures + i] }
+            }
+        }
+    }
+
+    static func backwardWeight<T: BinaryFloatingPoint>(_ g: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, _ gw: UnsafeMutableBufferPointer<T>,
+                                                       rows: Int, inFeatures: Int, outFeatures: Int) {
+        gw.update(repeating: 0)
+        for r in 0..<rows {
+            for o in 0..<outFeatures {
+                let scale = g[r * outFeatures + o]
+                for i in 0..<inFeatures { gw[o * inFeatures + i] += scale * x[r * inFeatures + i] }
+            }
+        }
+    }
+}
