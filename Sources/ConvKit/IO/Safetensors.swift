@@ -101,14 +101,16 @@ extension StateTensor {
 }
 
 extension Module {
-    /// PyTorch's `state_dict()`: parameters and buffers by dotted name, in module order.
-    public func stateDict() -> [(name: String, tensor: StateTensor)] {
-        namedParameters().map { ($0.name, .float32($0.variable.value)) }
-            + namedBuffers().map { name, buffer in
-                (name, buffer.dtype == .int64
+    /// PyTorch's `state_dict()`: each module's parameters, then its buffers, then its children's,
+    /// by dotted name.
+    public func stateDict(prefix: String = "") -> [(name: String, tensor: StateTensor)] {
+        parameters.map { (prefix + $0.name, .float32($0.variable.value)) }
+            + buffers.map { name, buffer in
+                (prefix + name, buffer.dtype == .int64
                     ? .int64(Tensor(uncheckedShape: buffer.variable.shape, scalars: buffer.variable.value.scalars.map { Int($0) }))
                     : .float32(buffer.variable.value))
             }
+            + children.flatMap { $0.module.stateDict(prefix: prefix + $0.name + ".") }
     }
 
     /// PyTorch's strict `load_state_dict`: every key must be present with the right shape, and no other.

@@ -1,0 +1,122 @@
+@testable import ConvKit
+import Foundation
+import Testing
+
+@Suite("Optimisers, layers, checkpoints and training")
+struct TrainingTests {
+    @Test("optimisers follow PyTorch's update rules step by step")
+    func optimizers() throws {
+        let fixtures = try NetworkFixtures.load()
+        #expect(fixtures.optimizers.count == 6)
+        for case_ in fixtures.optimizers {
+            let p = Variable(try case_.initial.float, requiresGrad: true)
+            let optimizer: any Optimizer = switch case_.name {
+            case "sgd": SGD(parameters: [p], learningRate: 0.1)
+            case "sgd_momentum_wd": SGD(parameters: [p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+            case "sgd_nesterov": SGD(parameters: [p], learningRate: 0.05, momentum: 0.8, nesterov: true)
+            case "adam": Adam(parameters: [p], learningRate: 0.01)
+            case "adam_wd": Adam(parameters: [p], learningRate: 0.01, weightDecay: 0.1)
+            default: Adam.adamW(parameters: [p], learningRate: 0.01, weightDecay: 0.1)
+            }
+            for (gradient, expected) in zip(case_.gradients, case_.parameters) {
+                p.grad = try gradient.float
+                optimizer.step()
+                let error = p.value.maxAbsDifference(try expected.float) ?? .infinity
+                #expect(error < 1e-5, "\(case_.name): parameter off by \(error)")
+            }
+        }
+    }
+
+    @Test("schedules: step and cosine")
+    func schedules() {
+        #expect(LearningRateSchedule.step(stepSize: 2, gamma: 0.5).learningRate(base: 1, epoch: 5) == 0.25)
+        #expect(abs(LearningRateSchedule.cosine(tMax: 4, etaMin: 0).learningRate(base: 1, epoch: 2) - 0.5) < 1e-6)
+        #expect(LearningRateSchedule.cosine(tMax: 4, etaMin: 0.1).learningRate(base: 1, epoch: 4) == 0.1)
+    }
+
+    @Test("parameters carry PyTorch's state_dict names and default initialisation bounds")
+    func parameterNames() throws {
+        GlobalRandom.manualSeed(1)
+        let model = Sequential([
+            try Conv2d(inChannels: 4, outChannels: 6, kernelSize: 3, groups: 2), try BatchNormLayer(numFeatures: 6),
+            Residual(body: Sequential([try Conv2d(inChannels: 6, outChannels: 6, kernelSize: 1), try BatchNormLayer(numFeatures: 6)])),
+            Flatten(), try Linear(inFeatures: 24, outFeatures: 3),
+        ])
+        #expect(model.stateDict().map(\.name) == [
+            "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
+            "2.body.0.weight", "2.body.0.bias", "2.body.1.weight", "2.body.1.bias",
+            "2.body.1.running_mean", "2.body.1.running_var", "2.body.1.num_batches_tracked", "4.weight", "4.bias",
+        ])
+        // kaiming_uniform(a=√5): |w| ≤ 1/√fan_in, fan_in = (C_in/groups)·k² = 18.
+        let conv = model.layers[0] as! Conv2d
+        let bound = 1 / Float(18).squareRoot()
+        #expect(conv.weight.value.scalars.allSatisfy { abs($0) <= bound })
+        #expect(conv.weight.value.scalars.map(abs).max()! > 0.8 * bound, "draws span the bound")
+        let expectedCount = (6 * 2 * 9 + 6) + 12 + (36 + 6) + 12 + (24 * 3 + 3)
+        #expect(model.parameterCount == expectedCount)
+    }
+
+    @Test("state_dict round trip through safetensors, and checkpoint errors name the key and shapes")
+    func checkpoints() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("convkit-ckpt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        GlobalRandom.manualSeed(2)
+        let a = try ModelZoo.mnistCNN()
+        let file = directory.appendingPathComponent("a.safetensors")
+        try a.save(to: file)
+        GlobalRandom.manualSeed(3)
+        let b = try ModelZoo.mnistCNN()
+        #expect(a.stateDict().map(\.tensor) != b.stateDict().map(\.tensor))
+        try b.load(from: file)
+        #expect(a.stateDict().map(\.tensor) == b.stateDict().map(\.tensor))
+
+        let other = Sequential([try Conv2d(inChannels: 1, outChannels: 16, kernelSize: 3)])
+        #expect(throws: ConvKitError.self) { try other.load(from: file) }
+        do { try other.load(from: file) } catch { #expect("\(error)".contains("size mismatch for '0.weight'") || "\(error)".contains("unexpected key")) }
+        var state = Dictionary(uniqueKeysWithValues: a.stateDict().map { ($0.name, $0.tensor) })
+        state["7.bias"] = nil
+        do { try b.loadStateDict(state); Issue.record("missing key accepted") } catch { #expect("\(error)".contains("missing key '7.bias'")) }
+        let corrupt = directory.appendingPathComponent("corrupt.safetensors")
+        try Data([200, 0, 0, 0, 0, 0, 0, 0, 123]).write(to: corrupt)
+        #expect(throws: ConvKitError.self) { try b.load(from: corrupt) }
+        var truncated = try Data(contentsOf: file)
+        truncated.removeLast(100)
+        try truncated.write(to: corrupt)
+        #expect(throws: ConvKitError.self) { try b.load(from: corrupt) }
+    }
+
+    @Test("the MNIST copy in the repository loads")
+    func mnist() throws {
+        let test = try MNIST(directory: FixtureFile.directory.appendingPathComponent("../../../Data/mnist").standardized, split: .test)
+        #expect(test.count == 10_000 && test.rows == 28 && test.columns == 28)
+        #expect(Array(test.labels.prefix(5)) == [7, 2, 1, 0, 4])
+        let (images, labels) = test.batch([0, 1])
+        #expect(images.shape == [2, 1, 28, 28] && labels == [7, 2])
+        #expect(abs(images.scalars[0] - (0 - MNIST.mean) / MNIST.std) < 1e-6)
+        #expect(throws: ConvKitError.self) { try IDXFile(data: Data([0, 0, 8, 3, 0, 0, 0, 9])) }
+        #expect(throws: ConvKitError.self) { try Gzip.decompress(Data([0x1F, 0x8B, 8, 0, 1, 2, 3])) }
+    }
+
+    @Test("a few training steps on a small slice reduce the loss, and the same seed repeats exactly")
+    func trainingReducesLoss() throws {
+        let test = try MNIST(directory: FixtureFile.directory.appendingPathComponent("../../../Data/mnist").standardized, split: .test)
+        let slice = test.prefix(128)
+        func run() throws -> [Float] {
+            GlobalRandom.manualSeed(7)
+            let model = Sequential([
+                try Conv2d(inChannels: 1, outChannels: 4, kernelSize: 3, stride: 2), ActivationLayer(.relu),
+                MaxPool2d(kernelSize: 2), Flatten(), try Linear(inFeatures: 4 * 6 * 6, outFeatures: 10),
+            ])
+            let trainer = try ClassifierTrainer(model: model, optimizer: Adam(parameters: model.allParameters, learningRate: 0.01),
+                                                batchSize: 32, shuffleSeed: 1)
+            for _ in 0..<3 { try trainer.trainEpoch(on: slice) }
+            return trainer.stepLosses
+        }
+        let losses = try run()
+        #expect(losses.count == 12)
+        let first: Float = losses.prefix(4).reduce(0, +), last: Float = losses.suffix(4).reduce(0, +)
+        #expect(last < 0.7 * first, "losses: \(losses)")
+        #expect(try run() == losses)
+    }
+}
