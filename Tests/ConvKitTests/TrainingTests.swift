@@ -120,3 +120,21 @@ struct TrainingTests {
         #expect(try run() == losses)
     }
 }
+
+@Suite("PNG images")
+struct PNGTests {
+    @Test("encode/decode round trip, resize, and clear errors")
+    func roundTrip() throws {
+        let image = GrayImage(width: 5, height: 3, pixels: (0..<15).map { Float($0 * 17) / 255 })
+        let decoded = try PNG.decode(try PNG.encode(image))
+        #expect(decoded.width == 5 && decoded.height == 3)
+        #expect(zip(decoded.pixels, image.pixels).allSatisfy { abs($0 - $1) < 1e-6 })
+        let small = GrayImage(width: 4, height: 4, pixels: Array(repeating: 0.5, count: 16)).resized(width: 2, height: 2)
+        #expect(small.pixels == [0.5, 0.5, 0.5, 0.5])
+        #expect(GrayImage(width: 2, height: 2, pixels: [0, 1, 0, 1]).resized(width: 8, height: 8).pixels.count == 64)
+        #expect(throws: ConvKitError.self) { try PNG.decode(Data("not a png".utf8)) }
+        var truncated = try PNG.encode(image)
+        truncated.removeLast(30)
+        #expect(throws: ConvKitError.self) { try PNG.decode(truncated) }
+    }
+}

@@ -38,4 +38,20 @@ public enum Gzip {
         }
         return output
     }
+
+    /// Deflates `data` as a zlib stream.
+    public static func compress(_ data: Data) throws -> Data {
+        var length = compressBound(uLong(data.count))
+        var output = [UInt8](repeating: 0, count: Int(length))
+        let status = data.withUnsafeBytes { input in
+            compress2(&output, &length, input.bindMemory(to: Bytef.self).baseAddress, uLong(data.count), Z_DEFAULT_COMPRESSION)
+        }
+        guard status == Z_OK else { throw ConvKitError.file(path: "zlib", message: "compression failed (error \(status))") }
+        return Data(output[0..<Int(length)])
+    }
+
+    /// The CRC-32 of `bytes` (as PNG chunks and gzip use).
+    public static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        UInt32(CZlib.crc32(0, bytes, uInt(bytes.count)))
+    }
 }
