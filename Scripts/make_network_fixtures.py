@@ -2,6 +2,7 @@
 """Whole-network and optimiser reference values for ConvKit's autograd tests.
 
 Usage: python3 Scripts/make_network_fixtures.py Tests/ConvKitTests/Fixtures/networks.json
+(also writes pytorch_lenet.safetensors beside it: a checkpoint saved by PyTorch)
 
 For each network (a ConvKit model description, built in PyTorch by convkit_torch.py) it
 records, in float64: the state_dict (float32-representable values), an input batch and
@@ -104,6 +105,22 @@ def optimizer_case(name, make, seed):
     return {"name": name, "initial": initial, "gradients": grads, "parameters": steps}
 
 
+def pytorch_checkpoint(directory):
+    """A state_dict saved by PyTorch (safetensors) and its logits for the first MNIST test images."""
+    from safetensors.torch import save_file
+    import gzip
+    import numpy as np
+    torch.manual_seed(7)
+    model = convkit_torch.build(NETWORKS["lenet"]).float().eval()
+    save_file(model.state_dict(), f"{directory}/pytorch_lenet.safetensors")
+    root = __file__.rsplit("/", 2)[0]
+    pixels = gzip.open(f"{root}/Data/mnist/t10k-images-idx3-ubyte.gz").read()[16:16 + 4 * 784]
+    x = (torch.from_numpy(np.frombuffer(pixels, dtype=np.uint8).reshape(4, 1, 28, 28).astype(np.float32)) / 255 - 0.1307) / 0.3081
+    with torch.no_grad():
+        logits = model.double()(x.double())
+    return {"file": "pytorch_lenet.safetensors", "images": 4, "logits": values(logits)}
+
+
 def main(path):
     torch.set_default_dtype(torch.float64)
     networks = [network_case(name, d, 100 + i) for i, (name, d) in enumerate(NETWORKS.items())]
@@ -115,9 +132,10 @@ def main(path):
         optimizer_case("adam_wd", lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1), 5),
         optimizer_case("adamw", lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1), 6),
     ]
+    checkpoint = pytorch_checkpoint(path.rsplit("/", 1)[0])
     with open(path, "w") as f:
         json.dump({"generator": "Scripts/make_network_fixtures.py", "torch_version": torch.__version__.split("+")[0],
-                   "networks": networks, "optimizers": optimizers}, f)
+                   "networks": networks, "optimizers": optimizers, "pytorch_checkpoint": checkpoint}, f)
 
 
 if __name__ == "__main__":

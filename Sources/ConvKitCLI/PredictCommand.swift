@@ -12,6 +12,8 @@ public struct PredictCommand: ParsableCommand {
     @Flag(name: .customLong("mnist-test"), help: "Report accuracy on the MNIST test set.") var mnistTest = false
     @Option(help: "Directory with the MNIST IDX files.") var data = "Data/mnist"
     @Option(help: "How many classes to list per image.") var top = 3
+    @Option(name: .customLong("save-predictions"), help: "With --mnist-test: write the predicted classes (.npy, int64).")
+    var savePredictions: String?
     @Argument(help: "PNG images (any size; resized to 28×28; dark-on-light images are inverted).") var images: [String] = []
 
     public init() {}
@@ -25,8 +27,12 @@ public struct PredictCommand: ParsableCommand {
         model.eval()
         if mnistTest {
             let test = try MNIST(directory: URL(fileURLWithPath: data), split: .test)
-            let accuracy = try ClassifierTrainer.accuracy(model, on: test)
-            print(String(format: "test accuracy: %.2f%% (%d images)", 100 * accuracy, test.count))
+            let predictions = try ClassifierTrainer.predict(model, on: test)
+            let correct = zip(predictions, test.labels).filter { $0 == $1 }.count
+            if let savePredictions {
+                try Tensor(shape: [predictions.count], scalars: predictions).writeNPY(to: URL(fileURLWithPath: savePredictions))
+            }
+            print(String(format: "test accuracy: %.2f%% (%d of %d images)", 100 * Double(correct) / Double(max(test.count, 1)), correct, test.count))
             return
         }
         for path in images {

@@ -86,6 +86,18 @@ struct TrainingTests {
         #expect(throws: ConvKitError.self) { try b.load(from: corrupt) }
     }
 
+    @Test("a state_dict saved by PyTorch loads and reproduces PyTorch's logits")
+    func pytorchCheckpoint() throws {
+        let fixture = try NetworkFixtures.load().pytorch_checkpoint
+        let model = try ModelZoo.mnistCNN()
+        try model.load(from: FixtureFile.directory.appendingPathComponent(fixture.file))
+        model.eval()
+        let test = try MNIST(directory: FixtureFile.directory.appendingPathComponent("../../../Data/mnist").standardized, split: .test)
+        let logits = try Autograd.withNoGrad { try model(Variable(test.batch(0..<fixture.images).images)).value }
+        let expected = try fixture.logits.float
+        #expect(logits.isClose(to: expected, relativeTolerance: 1e-5), "max difference \(logits.maxAbsDifference(expected) ?? .infinity)")
+    }
+
     @Test("the MNIST copy in the repository loads")
     func mnist() throws {
         let test = try MNIST(directory: FixtureFile.directory.appendingPathComponent("../../../Data/mnist").standardized, split: .test)

@@ -32,8 +32,15 @@ struct NetworkFixtures: Decodable {
         let parameters: [FixtureTensor]
     }
 
+    struct PyTorchCheckpoint: Decodable {
+        let file: String
+        let images: Int
+        let logits: FixtureTensor
+    }
+
     let networks: [Network]
     let optimizers: [Optimizer]
+    let pytorch_checkpoint: PyTorchCheckpoint
 
     static func load() throws -> NetworkFixtures {
         try JSONDecoder().decode(NetworkFixtures.self, from: Data(contentsOf: FixtureFile.directory.appendingPathComponent("networks.json")))
