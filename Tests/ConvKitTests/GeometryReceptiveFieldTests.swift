@@ -48,9 +48,14 @@ struct GeometryReceptiveFieldTests {
         // Global pooling covers the whole 56×56 map: r + 55·S.
         let pooled = field.appendingAdaptivePool(inputSize: [56, 56], outputSize: [1, 1])
         #expect(pooled?.size == [231, 231] && pooled?.padding == [5, 5])
-        // Adaptive pooling to a divisor is a regular window; otherwise no (r, S, P) describes it.
+        // Adaptive pooling with regular windows is ordinary pooling; otherwise no (r, S, P) describes it.
         #expect(field.appendingAdaptivePool(inputSize: [56, 56], outputSize: [7, 7])?.stride == [32, 32])
         #expect(field.appendingAdaptivePool(inputSize: [56, 56], outputSize: [5, 5]) == nil)
+        let x = ReceptiveField.input(rank: 1)
+        #expect(x.appendingAdaptivePool(inputSize: [7], outputSize: [3]) == (try x.appending(kernel: [3], stride: [2])))  // [0,3) [2,5) [4,7)
+        #expect(x.appendingAdaptivePool(inputSize: [10], outputSize: [4]) == nil)  // starts 0, 2, 5, 7
+        #expect(x.appendingAdaptivePool(inputSize: [3], outputSize: [6]) == nil)  // windows overlap irregularly
+        #expect(x.appendingAdaptivePool(inputSize: [5], outputSize: [5]) == x)  // identity
         #expect(throws: ConvKitError.self) { try field.appending(kernel: [3, 3, 3], stride: [1]) }
     }
 

@@ -93,18 +93,32 @@ public struct ReceptiveField: Equatable, Sendable, CustomStringConvertible {
         })
     }
 
-    /// After adaptive pooling from `inputSize` to `outputSize` (per dimension). When `I` is a
-    /// multiple of `O`, the windows are regular with kernel = stride = `I / O`; pooling to 1
-    /// (global pooling) therefore covers the whole input: `r + (I − 1)·S`.
-    /// - Returns: `nil` when some `I` is not a multiple of its `O`: the windows then have
-    ///   unequal sizes and starts, which no `(r, S, P)` describes.
+    /// After adaptive pooling from `inputSize` to `outputSize` (per dimension). PyTorch's window
+    /// `o` covers `[⌊o·I/O⌋, ⌈(o + 1)·I/O⌉)`; when every window has the same size `k` and they
+    /// start `s` apart, this is pooling with kernel `k` and stride `s` (e.g. 7 → 3: `k = 3, s = 2`;
+    /// `I` a multiple of `O`: `k = s = I/O`). Pooling to 1 (global pooling) is `k = s = I`: it
+    /// covers the whole input, `r + (I − 1)·S`.
+    /// - Returns: `nil` when the windows are irregular in some dimension (e.g. 10 → 4 starts at
+    ///   0, 2, 5, 7), which no `(r, S, P)` describes.
     public func appendingAdaptivePool(inputSize: [Int], outputSize: [Int]) -> ReceptiveField? {
-        guard inputSize.count == rank, outputSize.count == rank,
-              zip(inputSize, outputSize).allSatisfy({ $1 > 0 && $0 % $1 == 0 }) else { return nil }
-        return ReceptiveField(dimensions: (0..<rank).map {
-            let window = inputSize[$0] / outputSize[$0]
-            return dimensions[$0].appending(kernel: window, stride: window)
-        })
+        guard inputSize.count == rank, outputSize.count == rank else { return nil }
+        var result: [Dimension] = []
+        for d in 0..<rank {
+            guard let (kernel, stride) = Self.regularAdaptiveWindow(input: inputSize[d], output: outputSize[d]) else { return nil }
+            result.append(dimensions[d].appending(kernel: kernel, stride: stride))
+        }
+        return ReceptiveField(dimensions: result)
+    }
+
+    /// `(k, s)` when PyTorch's adaptive windows from `input` to `output` are regular.
+    static func regularAdaptiveWindow(input: Int, output: Int) -> (kernel: Int, stride: Int)? {
+        guard input > 0, output > 0 else { return nil }
+        if output == 1 { return (input, input) }
+        let starts = (0..<output).map { ($0 * input) / output }
+        let ends = (0..<output).map { (($0 + 1) * input + output - 1) / output }
+        let kernel = ends[0] - starts[0], stride = starts[1] - starts[0]
+        guard stride > 0, (0..<output).allSatisfy({ starts[$0] == $0 * stride && ends[$0] - starts[$0] == kernel }) else { return nil }
+        return (kernel, stride)
     }
 
     /// After a transposed convolution. With stride 1 it is a convolution whose window for
@@ -175,7 +189,9 @@ public struct BranchMerge: Equatable, Sendable, CustomStringConvertible {
     /// A one-line report: the branches' strides when they disagree, their centres when misaligned.
     public var description: String {
         if !stridesAgree {
-            return "branches have different effective strides \(branches.map(\.stride).map { "\($0)" }.joined(separator: " vs ")); no single receptive field describes their merge"
+            let broadcast = branches.contains { $0.stride.contains(0) }
+                ? " (S = 0: a branch pooled to one unit and broadcast back, whose every unit sees the same region)" : ""
+            return "branches have different effective strides \(branches.map(\.stride).map { "\($0)" }.joined(separator: " vs "))\(broadcast); no single receptive field describes their merge"
         }
         if isAligned { return "branches aligned: \(field.map { "\($0)" } ?? "no branches")" }
         let centres = branches.enumerated().map { "branch \($0.offset): [\($0.element.centre.map(Self.format).joined(separator: ", "))]" }
