@@ -164,6 +164,9 @@ struct ShapeWalker {
                 result.notes.append("padding='same' with stride \(conv.stride) follows TensorFlow's rule: padding \(pad) (PyTorch rejects strided 'same')")
             }
             result.notes += Self.droppedNotes(spatial, kernel: kernel, stride: conv.stride.values, dilation: conv.dilation.values, pad: pad)
+            if conv.paddingMode == .circular, (pad.low + pad.high).contains(where: { $0 > 0 }) {
+                result.notes.append("padding_mode 'circular': the padding repeats the opposite border, so units near an edge also see input at the far edge")
+            }
             return result
         case let .convTranspose(conv):
             try Self.requireRank(conv.spatialRank, shape, context)
