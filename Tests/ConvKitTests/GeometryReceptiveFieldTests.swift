@@ -50,7 +50,8 @@ struct GeometryReceptiveFieldTests {
         #expect(pooled?.size == [231, 231] && pooled?.padding == [5, 5])
         // Adaptive pooling with regular windows is ordinary pooling; otherwise no (r, S, P) describes it.
         #expect(field.appendingAdaptivePool(inputSize: [56, 56], outputSize: [7, 7])?.stride == [32, 32])
-        #expect(field.appendingAdaptivePool(inputSize: [56, 56], outputSize: [5, 5]) == nil)
+        #expect(field.appendingAdaptivePool(inputSize: [56, 56], outputSize: [5, 5])?.stride == [44, 44])  // k 12, s 11
+        #expect(field.appendingAdaptivePool(inputSize: [56, 56], outputSize: [6, 6]) == nil)  // starts 0, 9, 18, 28, …
         let x = ReceptiveField.input(rank: 1)
         #expect(x.appendingAdaptivePool(inputSize: [7], outputSize: [3]) == (try x.appending(kernel: [3], stride: [2])))  // [0,3) [2,5) [4,7)
         #expect(x.appendingAdaptivePool(inputSize: [10], outputSize: [4]) == nil)  // starts 0, 2, 5, 7
