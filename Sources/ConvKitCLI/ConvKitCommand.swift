@@ -7,7 +7,8 @@ public struct ConvKitCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "convkit",
         abstract: "ConvKit: convolutional neural networks on the CPU, with PyTorch's semantics.",
-        subcommands: [OpCommand.self, DemoCommand.self, TrainCommand.self, PredictCommand.self])
+        subcommands: [OpCommand.self, DemoCommand.self, TrainCommand.self, PredictCommand.self, SummaryCommand.self,
+                      ShapeCommand.self])
 
     public init() {}
 

@@ -1,22 +1,7 @@
 import Foundation
 
-/// Element-wise activation functions, with PyTorch's definitions and defaults.
-public enum Activation: Equatable, Sendable {
-    case relu
-    /// `min(max(x, 0), 6)`.
-    case relu6
-    /// `x` if `x ≥ 0`, else `slope·x` (PyTorch default slope 0.01).
-    case leakyReLU(slope: Float)
-    /// The exact GELU, `x·Φ(x)` (PyTorch's default `approximate='none'`).
-    case gelu
-    case sigmoid
-    case tanh
-    /// `x·σ(x)`.
-    case silu
-    /// `x·relu6(x + 3)/6`.
-    case hardswish
-    case identity
-
+/// The forward and backward passes of the element-wise activations, with PyTorch's definitions.
+extension Activation {
     /// `f(x)` for every element.
     public func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> {
         Tensor(uncheckedShape: x.shape, scalars: x.scalars.map(value))
@@ -24,20 +9,26 @@ public enum Activation: Equatable, Sendable {
 
     /// `∂L/∂x = ∂L/∂y · f′(x)`.
     public func backward(gradOutput: Tensor<Float>, input: Tensor<Float>) throws -> Tensor<Float> {
-        try checkShape(gradOutput, input.shape, op: "activation", argument: "grad_output")
+        try checkShape(gradOutput, input.shape, op: typeName, argument: "grad_output")
         return Tensor(uncheckedShape: input.shape, scalars: zip(gradOutput.scalars, input.scalars).map { $0 * derivative($1) })
     }
+
+    private static let sqrt2OverPi = Float((2 / Double.pi).squareRoot())
 
     func value(_ x: Float) -> Float {
         switch self {
         case .relu: return x > 0 ? x : 0
         case .relu6: return min(max(x, 0), 6)
-        case let .leakyReLU(slope): return x >= 0 ? x : slope * x
-        case .gelu: return 0.5 * x * (1 + erff(x / 2.0.squareRoot().float))
+        case let .leakyReLU(slope): return x >= 0 ? x : Float(slope) * x
+        case let .elu(alpha): return x > 0 ? x : Float(alpha) * (expf(x) - 1)
+        case .gelu(tanh: false): return 0.5 * x * (1 + erff(x / Float(2).squareRoot()))
+        case .gelu(tanh: true): return 0.5 * x * (1 + tanhf(Self.sqrt2OverPi * (x + 0.044715 * x * x * x)))
         case .sigmoid: return 1 / (1 + expf(-x))
         case .tanh: return tanhf(x)
         case .silu: return x / (1 + expf(-x))
+        case .mish: return x * tanhf(log1pf(expf(x)))
         case .hardswish: return x * min(max(x + 3, 0), 6) / 6
+        case .hardsigmoid: return min(max(x + 3, 0), 6) / 6
         case .identity: return x
         }
     }
@@ -46,11 +37,13 @@ public enum Activation: Equatable, Sendable {
         switch self {
         case .relu: return x > 0 ? 1 : 0
         case .relu6: return x > 0 && x < 6 ? 1 : 0
-        case let .leakyReLU(slope): return x > 0 ? 1 : slope
-        case .gelu:
-            let cdf = 0.5 * (1 + erff(x / 2.0.squareRoot().float))
-            let pdf = expf(-0.5 * x * x) / (2 * Float.pi).squareRoot()
-            return cdf + x * pdf
+        case let .leakyReLU(slope): return x > 0 ? 1 : Float(slope)
+        case let .elu(alpha): return x > 0 ? 1 : Float(alpha) * expf(x)
+        case .gelu(tanh: false):
+            return 0.5 * (1 + erff(x / Float(2).squareRoot())) + x * expf(-0.5 * x * x) / (2 * Float.pi).squareRoot()
+        case .gelu(tanh: true):
+            let inner = Self.sqrt2OverPi * (x + 0.044715 * x * x * x), t = tanhf(inner)
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * Self.sqrt2OverPi * (1 + 3 * 0.044715 * x * x)
         case .sigmoid:
             let s = 1 / (1 + expf(-x))
             return s * (1 - s)
@@ -60,13 +53,12 @@ public enum Activation: Equatable, Sendable {
         case .silu:
             let s = 1 / (1 + expf(-x))
             return s * (1 + x * (1 - s))
-        case .hardswish:
-            return x < -3 ? 0 : (x > 3 ? 1 : (2 * x + 3) / 6)
+        case .mish:
+            let t = tanhf(log1pf(expf(x))), s = 1 / (1 + expf(-x))
+            return t + x * (1 - t * t) * s
+        case .hardswish: return x < -3 ? 0 : (x > 3 ? 1 : x / 3 + 0.5)
+        case .hardsigmoid: return x > -3 && x < 3 ? 1 / 6 : 0
         case .identity: return 1
         }
     }
-}
-
-private extension Double {
-    var float: Float { Float(self) }
 }

@@ -8,12 +8,15 @@ public enum ConvKitError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidShape(op: String, message: String)
     /// A file could not be read, parsed or written.
     case file(path: String, message: String)
+    /// A model description is wrong at `path`, the layer's place in the JSON
+    /// (`layers.4.body.0`); the message names the layer type, the key, the value and a fix.
+    case invalidModel(path: String, message: String)
 
     public var description: String {
         switch self {
         case let .invalidArgument(op, message), let .invalidShape(op, message):
             return "\(op): \(message)"
-        case let .file(path, message):
+        case let .file(path, message), let .invalidModel(path, message):
             return "\(path): \(message)"
         }
     }
