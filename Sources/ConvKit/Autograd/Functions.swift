@@ -117,13 +117,16 @@ extension Variable {
         }
     }
 
-    /// Zeroes each element with probability `p` and scales the rest by `1 / (1 − p)`.
-    public func dropout(probability p: Float, generator: inout RandomGenerator) throws -> Variable {
+    /// Zeroes each element (or each run of `sharing` consecutive elements) with probability `p`
+    /// and scales the rest by `1 / (1 − p)`.
+    public func dropout(probability p: Float, sharing: Int = 1, generator: inout RandomGenerator) throws -> Variable {
         guard p >= 0, p <= 1 else {
             throw ConvKitError.invalidArgument(op: "dropout", "probability (\(p)) must lie in [0, 1]")
         }
         let scale: Float = p == 1 ? 0 : 1 / (1 - p)
-        let mask = (0..<value.count).map { _ in Float.random(in: 0..<1, using: &generator) < p ? 0 : scale }
+        let run = max(sharing, 1)
+        let draws = (0..<((value.count + run - 1) / run)).map { _ in Float.random(in: 0..<1, using: &generator) < p ? 0 : scale }
+        let mask = (0..<value.count).map { draws[$0 / run] }
         let output = Tensor(uncheckedShape: shape, scalars: zip(value.scalars, mask).map(*))
         return Variable.result(output, of: [self]) { g in
             [Tensor(uncheckedShape: g.shape, scalars: zip(g.scalars, mask).map(*))]

@@ -58,17 +58,21 @@ public final class ActivationLayer: Module {
     public func callAsFunction(_ input: Variable) throws -> Variable { input.activated(activation) }
 }
 
-/// `nn.Dropout(p)`: active in training only.
+/// `nn.Dropout(p)`, or with `channelRank` `nn.Dropout1d/2d/3d(p)` (whole channels): active in training only.
 public final class Dropout: Module {
     public var isTraining = true
     public let probability: Float
-    public init(p: Float = 0.5) throws {
+    public let channelRank: Int?
+    public init(p: Float = 0.5, channelRank: Int? = nil) throws {
         guard p >= 0, p <= 1 else { throw ConvKitError.invalidArgument(op: "Dropout", "p (\(p)) must lie in [0, 1]") }
         probability = p
+        self.channelRank = channelRank
     }
     public func callAsFunction(_ input: Variable) throws -> Variable {
         guard isTraining, probability > 0 else { return input }
-        return try GlobalRandom.withGenerator { try input.dropout(probability: probability, generator: &$0) }
+        // Channel dropout shares one draw across each channel's spatial plane.
+        let plane = channelRank.map { input.shape.suffix($0).reduce(1, *) } ?? 1
+        return try GlobalRandom.withGenerator { try input.dropout(probability: probability, sharing: plane, generator: &$0) }
     }
 }
 

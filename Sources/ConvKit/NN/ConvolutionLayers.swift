@@ -18,7 +18,7 @@ public class ConvolutionLayer: Module {
     public let bias: Variable?
     private var plans = PlanCache<ConvolutionPlan>()
 
-    init(rank: Int, transposed: Bool, inChannels: Int, outChannels: Int, kernelSize: Dims, stride: Dims, padding: Padding,
+    public init(rank: Int, transposed: Bool, inChannels: Int, outChannels: Int, kernelSize: Dims, stride: Dims, padding: Padding,
          outputPadding: Dims, dilation: Dims, groups: Int, bias: Bool, paddingMode: PaddingMode) throws {
         let name = transposed ? "ConvTranspose\(rank)d" : "Conv\(rank)d"
         guard groups > 0 else { throw ConvKitError.invalidArgument(op: name, "groups (\(groups)) must be a positive integer") }
