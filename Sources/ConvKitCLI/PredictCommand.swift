@@ -9,6 +9,7 @@ public struct PredictCommand: ParsableCommand {
         abstract: "Classify MNIST test images or 28×28 grey PNGs with a trained checkpoint.")
 
     @Option(help: "Trained weights (safetensors, e.g. from convkit train).") var checkpoint: String
+    @Option(help: "The model description the checkpoint belongs to (default: the seeds' MNIST network).") var model: String?
     @Flag(name: .customLong("mnist-test"), help: "Report accuracy on the MNIST test set.") var mnistTest = false
     @Option(help: "Directory with the MNIST IDX files.") var data = "Data/mnist"
     @Option(help: "How many classes to list per image.") var top = 3
@@ -22,7 +23,7 @@ public struct PredictCommand: ParsableCommand {
         guard mnistTest != !images.isEmpty else {
             throw CLIError("predict: give either --mnist-test or one or more PNG images")
         }
-        let model = try ModelZoo.mnistCNN()
+        let model = try loadModel(self.model)
         try model.load(from: URL(fileURLWithPath: checkpoint))
         model.eval()
         if mnistTest {

@@ -8,6 +8,8 @@ public struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a CNN on MNIST (the seeds' pipeline by default) and report its test accuracy.")
 
+    @Option(help: "A model description (JSON) to train instead of the seeds' network; it takes [N, 1, 28, 28] and outputs 10 classes.")
+    var model: String?
     @Option(help: "Number of passes over the training set.") var epochs = 3
     @Option(name: .customLong("batch-size"), help: "Images per step.") var batchSize = 64
     @Option(help: "Learning rate.") var lr: Float = 1e-3
@@ -31,7 +33,7 @@ public struct TrainCommand: ParsableCommand {
         if let trainLimit { train = train.prefix(trainLimit) }
         let test = try MNIST(directory: directory, split: .test)
         GlobalRandom.manualSeed(seed)
-        let model = try ModelZoo.mnistCNN()
+        let model = try loadModel(self.model)
         let trainer = try ClassifierTrainer(model: model, optimizer: try makeOptimizer(model), batchSize: batchSize,
                                             schedule: try makeSchedule(), shuffleSeed: seed)
         print("training \(model.parameterCount) parameters on \(train.count) images, testing on \(test.count); \(optimizer) lr \(lr), batch \(batchSize), \(epochs) epochs")
@@ -100,4 +102,10 @@ final class ProgressBar {
         print(String(format: "%@: loss %.4f, %.1f s, %.0f img/s, test accuracy %.2f%%", title, report.meanLoss, report.seconds,
                      report.imagesPerSecond, 100 * accuracy))
     }
+}
+
+/// The seeds' MNIST network, or the network a model description file describes.
+func loadModel(_ path: String?) throws -> Sequential {
+    guard let path else { return try ModelZoo.mnistCNN() }
+    return try Sequential(description: try ModelDescription.load(from: URL(fileURLWithPath: path)))
 }
