@@ -12,7 +12,10 @@ let package = Package(
     ],
     targets: [
         // The library: tensor, geometry, ops (argument checking) and kernels (compute only).
-        .target(name: "ConvKit"),
+        .target(name: "ConvKit", dependencies: ["CConvKitKernels"]),
+        // Leaf micro-kernels in C, each compiled per instruction set with per-function target
+        // attributes and chosen at run time (no compiler flags, so the package stays dependable).
+        .target(name: "CConvKitKernels"),
         // The `convkit` commands, as a library so that tests can drive them in-process.
         .target(
             name: "ConvKitCLI",

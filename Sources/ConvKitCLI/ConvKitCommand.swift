@@ -7,7 +7,7 @@ public struct ConvKitCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "convkit",
         abstract: "ConvKit: convolutional neural networks on the CPU, with PyTorch's semantics.",
-        subcommands: [OpCommand.self])
+        subcommands: [OpCommand.self, BenchCommand.self])
 
     public init() {}
 
