@@ -133,37 +133,68 @@ void CK_NAME(gemm_indirect)(long mr, long kc, const float *const *a, long a_ks,
 
 // MARK: Sliding windows over a pre-padded plane (depthwise convolution, max pooling)
 
-void CK_NAME(window_sum)(const float *in, long ldin, long sy, long sx,
-                         const long *ty, const long *tx, const float *w, long ntaps,
-                         float init, float *out, long oh, long ow, long o_rs, long o_cs) {
-    enum { U = 4 };
-    for (long oy = 0; oy < oh; oy++) {
-        const float *row = in + oy * sy * ldin;
-        float *orow = out + oy * o_rs;
-        long ox = 0;
-        for (; ox + U * CK_VW <= ow; ox += U * CK_VW) {
-            ck_vf acc[U];
-            for (long u = 0; u < U; u++) acc[u] = ck_splat(init);
-            for (long t = 0; t < ntaps; t++) {
-                const float *p = row + ty[t] * ldin + tx[t] + ox * sx;
-                ck_vf wv = ck_splat(w[t]);
-                for (long u = 0; u < U; u++) acc[u] = CK_FMA(wv, ck_load_strided(p + u * CK_VW * sx, sx, CK_VW), acc[u]);
-            }
-            if (o_cs == 1) {
-                for (long u = 0; u < U; u++) ck_store(orow + ox + u * CK_VW, acc[u]);
-            } else {
-                for (long u = 0; u < U; u++) ck_store_partial(orow + (ox + u * CK_VW) * o_cs, o_cs, acc[u], CK_VW);
+/// v[j] = (first ? init : v[j]) + Σ_{t < NT} w[t]·src[off[t] + j] for j < n rounded up to 4·VW,
+/// with the NT weights held in registers and 4 vectors in flight.
+CK_INLINE void ck_flat_taps(const long NT, const float *src, const long *off, const float *w, int first,
+                            float init, float *v, long n) {
+    ck_vf wv[9];
+    const float *p[9];
+    for (long t = 0; t < NT; t++) {
+        wv[t] = ck_splat(w[t]);
+        p[t] = src + off[t];
+    }
+    for (long j = 0; j < n; j += 4 * CK_VW) {
+        ck_vf a[4];
+        for (long u = 0; u < 4; u++) a[u] = first ? ck_splat(init) : ck_load(v + j + u * CK_VW);
+        for (long t = 0; t < NT; t++) {
+            for (long u = 0; u < 4; u++) a[u] = CK_FMA(wv[t], ck_load(p[t] + j + u * CK_VW), a[u]);
+        }
+        for (long u = 0; u < 4; u++) ck_store(v + j + u * CK_VW, a[u]);
+    }
+}
+
+void CK_NAME(window_sum)(const float *src, const long *off, const float *w, long ntaps, float init,
+                         long oh, long pitch, long ow, float *out, long o_rs, long o_cs) {
+    enum { CHUNK = 512 };
+    float v[CHUNK];
+    const long total = oh * pitch;
+    for (long j0 = 0; j0 < total; j0 += CHUNK) {
+        const long n = total - j0 < CHUNK ? total - j0 : CHUNK;
+        if (ntaps == 0) {
+            for (long j = 0; j < n; j++) v[j] = init;
+        }
+        for (long t0 = 0; t0 < ntaps; t0 += 9) {
+            const long nt = ntaps - t0 < 9 ? ntaps - t0 : 9;
+            const float *s = src + j0;
+            const long *o = off + t0;
+            const float *wt = w + t0;
+            const int first = t0 == 0;
+            switch (nt) {
+            case 9: ck_flat_taps(9, s, o, wt, first, init, v, n); break;
+            case 8: ck_flat_taps(8, s, o, wt, first, init, v, n); break;
+            case 7: ck_flat_taps(7, s, o, wt, first, init, v, n); break;
+            case 6: ck_flat_taps(6, s, o, wt, first, init, v, n); break;
+            case 5: ck_flat_taps(5, s, o, wt, first, init, v, n); break;
+            case 4: ck_flat_taps(4, s, o, wt, first, init, v, n); break;
+            case 3: ck_flat_taps(3, s, o, wt, first, init, v, n); break;
+            case 2: ck_flat_taps(2, s, o, wt, first, init, v, n); break;
+            default: ck_flat_taps(1, s, o, wt, first, init, v, n); break;
             }
         }
-        for (; ox < ow; ox += CK_VW) {
-            long n = ow - ox < CK_VW ? ow - ox : CK_VW;
-            ck_vf acc = ck_splat(init);
-            for (long t = 0; t < ntaps; t++) {
-                const float *p = row + ty[t] * ldin + tx[t] + ox * sx;
-                acc = CK_FMA(ck_splat(w[t]), ck_load_strided(p, sx, n), acc);
+        // The valid columns of each grid row in this chunk.
+        long y = j0 / pitch, x = j0 % pitch;
+        for (long j = 0; j < n;) {
+            const long run = n - j < pitch - x ? n - j : pitch - x;
+            const long valid = ow - x < run ? (ow - x > 0 ? ow - x : 0) : run;
+            float *o = out + y * o_rs + x * o_cs;
+            if (o_cs == 1) {
+                for (long i = 0; i < valid; i++) o[i] = v[j + i];
+            } else {
+                for (long i = 0; i < valid; i++) o[i * o_cs] = v[j + i];
             }
-            if (n == CK_VW && o_cs == 1) ck_store(orow + ox, acc);
-            else ck_store_partial(orow + ox * o_cs, o_cs, acc, n);
+            j += run;
+            x = 0;
+            y++;
         }
     }
 }
@@ -178,34 +209,102 @@ CK_INLINE float ck_hsum(ck_vf v) {
     return lanes[0];
 }
 
-void CK_NAME(window_dot)(const float *in, long ldin, long sy, long sx,
-                         const long *ty, const long *tx, long ntaps,
-                         const float *g, long ldg, long oh, long ow, float *grad) {
-    enum { CHUNK = 12 };
+void CK_NAME(window_dot)(const float *src, const long *off, long ntaps, const float *g, long count,
+                         float *grad) {
+    enum { CHUNK = 8 };
     for (long t0 = 0; t0 < ntaps; t0 += CHUNK) {
-        long nt = ntaps - t0 < CHUNK ? ntaps - t0 : CHUNK;
+        const long nt = ntaps - t0 < CHUNK ? ntaps - t0 : CHUNK;
         ck_vf acc[CHUNK];
-        for (long t = 0; t < nt; t++) acc[t] = ck_splat(0.0f);
-        for (long oy = 0; oy < oh; oy++) {
-            const float *row = in + oy * sy * ldin;
-            const float *grow = g + oy * ldg;
-            for (long ox = 0; ox < ow; ox += CK_VW) {
-                long n = ow - ox < CK_VW ? ow - ox : CK_VW;
-                ck_vf gv;
-                if (n == CK_VW) {
-                    gv = ck_load(grow + ox);
-                } else {
-                    float lanes[CK_VW] = {0};
-                    for (long l = 0; l < n; l++) lanes[l] = grow[ox + l];
-                    gv = ck_load(lanes);
-                }
-                for (long t = 0; t < nt; t++) {
-                    const float *p = row + ty[t0 + t] * ldin + tx[t0 + t] + ox * sx;
-                    acc[t] = CK_FMA(gv, ck_load_strided(p, sx, n), acc[t]);
-                }
+        const float *p[CHUNK];
+        for (long t = 0; t < CHUNK; t++) {
+            acc[t] = ck_splat(0.0f);
+            p[t] = src + off[t0 + (t < nt ? t : 0)];
+        }
+        if (nt == CHUNK) {
+            for (long j = 0; j < count; j += CK_VW) {
+                const ck_vf gv = ck_load(g + j);
+#pragma clang loop unroll(full)
+                for (long t = 0; t < CHUNK; t++) acc[t] = CK_FMA(gv, ck_load(p[t] + j), acc[t]);
+            }
+        } else {
+            for (long j = 0; j < count; j += CK_VW) {
+                const ck_vf gv = ck_load(g + j);
+                for (long t = 0; t < nt; t++) acc[t] = CK_FMA(gv, ck_load(p[t] + j), acc[t]);
             }
         }
         for (long t = 0; t < nt; t++) grad[t0 + t] += ck_hsum(acc[t]);
+    }
+}
+
+/// One output row of max pooling over a chunk of NT taps (the running maximum and index are
+/// carried in `out` / `idx` between chunks).
+CK_INLINE void ck_max_row(const long NT, const long SX, const long sx, const float *row, const long *off,
+                          const int32_t *toff, int first, int32_t base_y, const int32_t *base_x,
+                          int32_t first_y, const int32_t *first_x, float *orow, int32_t *irow, long ow) {
+    const float *p[9];
+    ck_vi to[9];
+    for (long t = 0; t < NT; t++) {
+        p[t] = row + off[t];
+        to[t] = (ck_vi)toff[t];
+    }
+    const long stride = SX ? SX : sx;
+    for (long ox = 0; ox < ow; ox += CK_VW) {
+        ck_vf best;
+        ck_vi index;
+        const ck_vi base = (ck_vi)base_y + *(const ck_viu *)(base_x + ox);
+        if (first) {
+            best = ck_splat(-__builtin_inff());
+            index = (ck_vi)first_y + *(const ck_viu *)(first_x + ox);
+        } else {
+            best = ck_load(orow + ox);
+            index = *(const ck_viu *)(irow + ox);
+        }
+        for (long t = 0; t < NT; t++) {
+            const ck_vf v = ck_load_strided(p[t] + ox * stride, stride, CK_VW);
+            const ck_vi take = (v > best) | (v != v);
+            best = (ck_vf)(((ck_vi)v & take) | ((ck_vi)best & ~take));
+            index = ((base + to[t]) & take) | (index & ~take);
+        }
+        ck_store(orow + ox, best);
+        *(ck_viu *)(irow + ox) = index;
+    }
+}
+
+CK_INLINE void ck_max_rows(const long SX, long sx, const float *in, long ldin, long sy,
+                           const long *ty, const long *tx, const int32_t *toff, long ntaps,
+                           const int32_t *base_y, const int32_t *base_x,
+                           const int32_t *first_y, const int32_t *first_x,
+                           float *out, int64_t *indices, long oh, long ow) {
+    // Whole vectors into row buffers (the caller's arrays are padded to a multiple of CK_VW).
+    enum { ROW = 512 };
+    float obuf[ROW];
+    int32_t ibuf[ROW];
+    long off[9];
+    for (long oy = 0; oy < oh; oy++) {
+        const float *row = in + oy * sy * ldin;
+        for (long x0 = 0; x0 < ow; x0 += ROW) {
+            const long n = ow - x0 < ROW ? ow - x0 : ROW;
+            for (long t0 = 0; t0 < ntaps || t0 == 0; t0 += 9) {
+                const long nt = ntaps - t0 < 9 ? ntaps - t0 : 9;
+                for (long t = 0; t < nt; t++) off[t] = ty[t0 + t] * ldin + tx[t0 + t];
+                const float *r = row + x0 * (SX ? SX : sx);
+#define CK_MAX_CASE(K) \
+                case K: ck_max_row(K, SX, sx, r, off, toff + t0, t0 == 0, base_y[oy], base_x + x0, first_y[oy], first_x + x0, obuf, ibuf, n); break;
+                switch (nt) {
+                CK_MAX_CASE(9) CK_MAX_CASE(8) CK_MAX_CASE(7) CK_MAX_CASE(6) CK_MAX_CASE(5)
+                CK_MAX_CASE(4) CK_MAX_CASE(3) CK_MAX_CASE(2) CK_MAX_CASE(1)
+                default: ck_max_row(0, SX, sx, r, off, toff, 1, base_y[oy], base_x + x0, first_y[oy], first_x + x0, obuf, ibuf, n); break;
+                }
+#undef CK_MAX_CASE
+                if (ntaps == 0) break;
+            }
+            float *o = out + oy * ow + x0;
+            for (long i = 0; i < n; i++) o[i] = obuf[i];
+            if (indices) {
+                int64_t *ind = indices + oy * ow + x0;
+                for (long i = 0; i < n; i++) ind[i] = ibuf[i];
+            }
+        }
     }
 }
 
@@ -214,31 +313,10 @@ void CK_NAME(max_pool)(const float *in, long ldin, long sy, long sx,
                        const int32_t *base_y, const int32_t *base_x,
                        const int32_t *first_y, const int32_t *first_x,
                        float *out, int64_t *indices, long oh, long ow) {
-    for (long oy = 0; oy < oh; oy++) {
-        const float *row = in + oy * sy * ldin;
-        for (long ox = 0; ox < ow; ox += CK_VW) {
-            long n = ow - ox < CK_VW ? ow - ox : CK_VW;
-            ck_vf best = ck_splat(-__builtin_inff());
-            ck_vi index = (ck_vi)first_y[oy] + *(const ck_viu *)(first_x + ox);
-            ck_vi base = (ck_vi)base_y[oy] + *(const ck_viu *)(base_x + ox);
-            for (long t = 0; t < ntaps; t++) {
-                ck_vf v = ck_load_strided(row + ty[t] * ldin + tx[t] + ox * sx, sx, n);
-                ck_vi take = (v > best) | (v != v);
-                best = (ck_vf)(((ck_vi)v & take) | ((ck_vi)best & ~take));
-                index = ((base + toff[t]) & take) | (index & ~take);
-            }
-            if (n == CK_VW) {
-                ck_store(out + oy * ow + ox, best);
-                if (indices) *(ck_vlu *)(indices + oy * ow + ox) = __builtin_convertvector(index, ck_vl);
-            } else {
-                ck_store_partial(out + oy * ow + ox, 1, best, n);
-                if (indices) {
-                    int32_t lanes[CK_VW];
-                    *(ck_viu *)lanes = index;
-                    for (long l = 0; l < n; l++) indices[oy * ow + ox + l] = lanes[l];
-                }
-            }
-        }
+    switch (sx) {
+    case 1: ck_max_rows(1, 1, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
+    case 2: ck_max_rows(2, 2, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
+    default: ck_max_rows(0, sx, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
     }
 }
 

@@ -25,6 +25,8 @@ public struct BenchCommand: ParsableCommand {
     @Option(help: "Force an algorithm: reference, gemm, pointwise, depthwise.") var algorithm: String?
     @Option(help: "Instruction set: portable, neon, avx2, avx512 (default: the best available).") var isa: String?
     @Option(name: .customLong("case"), help: "Only cases whose name contains this text.") var only: String?
+    @Flag(name: .customLong("cpu-time"), help: "Measure process CPU time instead of wall time (for tuning one thread on a busy machine).")
+    var cpuTime = false
 
     public init() {}
 
@@ -86,10 +88,18 @@ public struct BenchCommand: ParsableCommand {
             }
             for _ in 0..<max(warmup, 0) { try once() }
             var times: [Double] = []
+            func now() -> Double {
+                if cpuTime {
+                    var t = timespec()
+                    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+                    return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
+                }
+                return Double(DispatchTime.now().uptimeNanoseconds) / 1e6
+            }
             for _ in 0..<timedRuns {
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = now()
                 try once()
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                times.append(now() - start)
             }
             times.sort()
             let median = timedRuns % 2 == 1 ? times[timedRuns / 2] : (times[timedRuns / 2 - 1] + times[timedRuns / 2]) / 2

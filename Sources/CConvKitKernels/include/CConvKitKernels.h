@@ -41,21 +41,20 @@ typedef void (*ck_gemm_indirect_fn)(long mr, long kc, const float *const *a, lon
                                     const float *b, const long *b_offsets,
                                     float *c, long ldc, const float *bias, int accumulate);
 
-/// Sliding-window sum over one pre-padded plane (depthwise convolution and its input gradient):
-///   out[oy·o_rs + ox·o_cs] = init + Σ_t w[t] · in[(oy·sy + ty[t])·ldin + ox·sx + tx[t]]
-/// for oy < oh, ox < ow. Every read index must lie inside the caller's buffer, including
-/// vector over-reads: up to (ow rounded up to VW)·sx + max(tx) + 2·VW floats into each row.
-/// Taps are summed in t order.
-typedef void (*ck_window_sum_fn)(const float *in, long ldin, long sy, long sx,
-                                 const long *ty, const long *tx, const float *w, long ntaps,
-                                 float init, float *out, long oh, long ow, long o_rs, long o_cs);
+/// Depthwise window sum over a prepared source (a zero-padded, stride-phase-split plane in which
+/// every tap is a contiguous run): for grid positions j = y·pitch + x (y < oh, x < pitch)
+///   v[j] = init + Σ_t w[t] · src[off[t] + j]          (taps added in t order)
+/// and out[y·o_rs + x·o_cs] = v[j] for x < ow (the other columns are dropped). Reads src up to
+/// max(off) + oh·pitch + 4·VW floats.
+typedef void (*ck_window_sum_fn)(const float *src, const long *off, const float *w, long ntaps, float init,
+                                 long oh, long pitch, long ow, float *out, long o_rs, long o_cs);
 
-/// Depthwise weight gradient over one pre-padded plane:
-///   grad[t] += Σ_{oy, ox} g[oy·ldg + ox] · in[(oy·sy + ty[t])·ldin + ox·sx + tx[t]]
-/// (the sum in a fixed order that depends only on oh, ow and the ISA). Same over-read rule as above.
-typedef void (*ck_window_dot_fn)(const float *in, long ldin, long sy, long sx,
-                                 const long *ty, const long *tx, long ntaps,
-                                 const float *g, long ldg, long oh, long ow, float *grad);
+/// Depthwise weight gradient over the same kind of source:
+///   grad[t] += Σ_{j < count} g[j] · src[off[t] + j]
+/// with g on the same grid (zero in dropped columns) and readable, zero, up to count rounded up to
+/// VW; the sum runs in a fixed order that depends only on count and the ISA.
+typedef void (*ck_window_dot_fn)(const float *src, const long *off, long ntaps, const float *g, long count,
+                                 float *grad);
 
 /// Max pooling over one plane padded with −∞ (the window of output (oy, ox) starts at
 /// in[(oy·sy)·ldin + ox·sx]; tap t adds ty[t]·ldin + tx[t]), with PyTorch's argmax rule: the first

@@ -50,6 +50,7 @@ extension ConvolutionPlan {
 
     func gradientsFast(_ fast: FastConvolution, gradOutput: Tensor<Float>, input: Tensor<Float>, weight: Tensor<Float>,
                        wrt request: GradientRequest) throws -> ConvGradients {
+        let weightTensor = weight
         if fast.shape.isEmpty {
             let (gx, gw, gb) = try gradients(gradOutput: gradOutput, input: input, weight: weight, wrt: request)
             return ConvGradients(input: gx, weight: gw, bias: gb)
@@ -100,6 +101,11 @@ extension ConvolutionPlan {
                 }
                 result.weight = Tensor(uncheckedShape: weightShape, scalars: gw)
             }
+        }
+        // The fast weight gradients also sum the dropped grid columns, as 0 · input: a non-finite
+        // input there would make NaN where the reference has none. Recompute such (rare) results.
+        if let weight = result.weight, weight.scalars.contains(where: { !$0.isFinite }) {
+            result.weight = try gradients(gradOutput: gradOutput, input: input, weight: weightTensor, wrt: .weight).1
         }
         if request.contains(.bias), hasBias {
             let sums = [Float](unsafeUninitializedCapacity: outChannels) { b, initialized in

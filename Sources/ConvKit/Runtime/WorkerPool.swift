@@ -173,3 +173,45 @@ func parallelFor(_ items: Int, threads: Int = Runtime.threadCount, _ body: (Rang
         if lower < upper { body(lower..<upper, scratch) }
     }
 }
+
+/// Large temporary buffers (padded inputs, transposed gradients) reused across calls, so that a
+/// layer run every step does not pay for fresh pages each time. Thread-safe; buffers are handed
+/// out exclusively until returned. At most `keep` idle buffers are kept.
+final class BufferCache: @unchecked Sendable {
+    static let shared = BufferCache()
+    private let lock = NSLock()
+    private var idle: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
+    private let keep = 6
+
+    /// A buffer of at least `count` floats (uninitialised).
+    func acquire(_ count: Int) -> (pointer: UnsafeMutablePointer<Float>, capacity: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        // The smallest idle buffer that fits.
+        var best: Int?
+        for (i, buffer) in idle.enumerated() where buffer.capacity >= count {
+            if best == nil || buffer.capacity < idle[best!].capacity { best = i }
+        }
+        if let best { return idle.remove(at: best) }
+        let capacity = max(count, 1024)
+        return (UnsafeMutablePointer<Float>.allocate(capacity: capacity), capacity)
+    }
+
+    func release(_ buffer: (pointer: UnsafeMutablePointer<Float>, capacity: Int)) {
+        lock.lock()
+        defer { lock.unlock() }
+        idle.append(buffer)
+        if idle.count > keep {
+            // Drop the smallest.
+            let smallest = idle.indices.min { idle[$0].capacity < idle[$1].capacity }!
+            idle.remove(at: smallest).pointer.deallocate()
+        }
+    }
+
+    /// Runs `body` with a temporary buffer of `count` floats.
+    func with<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        let buffer = acquire(count)
+        defer { release(buffer) }
+        return try body(buffer.pointer)
+    }
+}

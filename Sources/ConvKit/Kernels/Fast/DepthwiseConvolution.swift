@@ -1,90 +1,162 @@
 import CConvKitKernels
 
 /// Depthwise correlation (one input channel per group, `C_out/C_in` outputs per input channel)
-/// with the sliding-window kernels: each input plane is copied once into a zero-padded scratch
-/// plane (so the kernel needs no bounds checks), then every output plane of that channel is a
-/// weighted window sum of it. Work is split over `(image, input channel)` planes.
+/// with the window kernels. Each input plane is copied once into a zero-padded, stride-phase-split
+/// scratch plane (``PhaseSplitSource``), in which every tap is one contiguous run; each output
+/// plane of that channel is then a weighted sum of those runs. Work is split over
+/// `(image, input channel)` planes.
 ///
-/// The input gradient is a window sum of the (padded) output gradient per stride phase, with the
-/// taps that reach the phase; the weight gradient is a window dot product per plane, summed over
-/// images in order by the thread that owns the channel.
+/// The input gradient is the same window sum over the padded output gradient, per stride phase of
+/// the input, with the taps that reach the phase. The weight gradient is a dot product of each
+/// tap's run with the output gradient (laid out on the same grid), summed over images in order by
+/// the thread that owns the channel.
 struct DepthwiseConvolution {
     let shape: ConvShape2D
 
     private var multiplier: Int { shape.outPerGroup }
 
-    private static func roundUp(_ x: Int, _ m: Int) -> Int { (x + m - 1) / m * m }
-
-    /// A zero-padded copy of a `h × w` plane: `top` rows and `left` columns before it, `rows × ld` in all.
-    private struct PaddedPlane {
-        let top: Int, left: Int, rows: Int, ld: Int
-        var count: Int { rows * ld }
-
-        func fill(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, h: Int, w: Int, value: Float = 0) {
-            let first = max(top, 0), last = min(top + h, rows)   // buffer rows holding source rows
-            if first > 0 { dst.initialize(repeating: value, count: first * ld) }
-            for r in first..<max(first, last) {
-                let line = dst + r * ld
-                let s = src + (r - top) * w
-                if left > 0 { line.initialize(repeating: value, count: left) }
-                (line + left).initialize(from: s, count: w)
-                let tail = ld - left - w
-                if tail > 0 { (line + left + w).initialize(repeating: value, count: tail) }
-            }
-            if last < rows { (dst + max(first, last) * ld).initialize(repeating: value, count: (rows - max(first, last)) * ld) }
-        }
-    }
-
-    /// Layout of the forward input plane (padding `padTop`/`padLeft`, room for every tap and vector over-read).
-    private func forwardPlane(vw: Int) -> PaddedPlane {
+    /// Tap offsets of the forward pass in one channel of `source`.
+    private func forwardTaps(_ source: PhaseSplitSource) -> [Int] {
         let s = shape
-        let rows = max(s.padTop + s.inH, (s.outH - 1) * s.strideH + (s.kH - 1) * s.dilationH + 1)
-        let ld = max(s.padLeft + s.inW, Self.roundUp(s.outW, vw) * s.strideW + (s.kW - 1) * s.dilationW)
-        return PaddedPlane(top: s.padTop, left: s.padLeft, rows: rows, ld: ld)
-    }
-
-    private func forwardTaps(ld: Int) -> (ty: [Int], tx: [Int]) {
-        let s = shape
-        var ty: [Int] = [], tx: [Int] = []
+        var offsets: [Int] = []
         for kh in 0..<s.kH {
             for kw in 0..<s.kW {
-                ty.append(kh * s.dilationH)
-                tx.append(kw * s.dilationW)
+                offsets.append(source.offset(channel: 0, dyRaw: kh * s.dilationH, dxRaw: kw * s.dilationW))
             }
         }
-        return (ty, tx)
+        return offsets
+    }
+
+    /// Scratch floats for one channel of `source`: the channel plus over-read room.
+    private static func channelScratch(_ source: PhaseSplitSource, vw: Int) -> Int {
+        source.channelStride + source.pitch + 8 * vw
     }
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  output y: UnsafeMutablePointer<Float>, kernels: KernelTable) {
         let s = shape, mult = multiplier, area = s.kernelArea
-        let layout = forwardPlane(vw: kernels.vw)
-        let (ty, tx) = forwardTaps(ld: layout.ld)
+        let source = FastConvolution(shape: s, algorithm: .gemm).forwardSource(nr: kernels.nr)
+        let taps = forwardTaps(source)
+        let scratchCount = Self.channelScratch(source, vw: kernels.vw)
         let windowSum = kernels.windowSum
-        ty.withUnsafeBufferPointer { ty in tx.withUnsafeBufferPointer { tx in
+        taps.withUnsafeBufferPointer { taps in
             parallelFor(s.batch * s.inChannels) { range, scratch in
                 scratch.reset()
-                scratch.reserve(floats: layout.count)
-                let plane = scratch.floats(layout.count)
+                scratch.reserve(floats: scratchCount)
+                let plane = scratch.floats(scratchCount)
+                (plane + source.channelStride).initialize(repeating: 0, count: scratchCount - source.channelStride)
                 for item in range {
                     let n = item / s.inChannels, c = item % s.inChannels
-                    layout.fill(plane, from: x + item * s.inPlane, h: s.inH, w: s.inW)
+                    source.fillChannel(plane, from: x + item * s.inPlane)
                     for m in 0..<mult {
                         let oc = c * mult + m
-                        windowSum(plane, layout.ld, s.strideH, s.strideW, ty.baseAddress, tx.baseAddress,
-                                  w + oc * area, area, bias?[oc] ?? 0,
-                                  y + (n * s.outChannels + oc) * s.outPlane, s.outH, s.outW, s.outW, 1)
+                        windowSum(plane, taps.baseAddress, w + oc * area, area, bias?[oc] ?? 0,
+                                  s.outH, source.pitch, s.outW, y + (n * s.outChannels + oc) * s.outPlane, s.outW, 1)
                     }
                 }
             }
-        } }
+        }
     }
 
     func backwardInput(gradOutput gy: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                        gradInput gx: UnsafeMutablePointer<Float>, kernels: KernelTable) {
         let s = shape, mult = multiplier, area = s.kernelArea
-        // Stride phases (see GemmGradients): taps reaching input rows ≡ ry (mod s_h), read at row i + oy.
-        struct Phase { var ry = 0, rx = 0, gridH = 0, gridW = 0; var taps: [(kh: Int, kw: Int, oy: Int, ox: Int)] = [] }
+        let phases = StridePhases(shape: s)
+        // The `mult` output-gradient planes of an input channel, zero-padded for every phase's taps.
+        let source = phases.outputGradientSource(shape: s, channels: mult, nr: kernels.nr)
+        let scratchCount = mult * source.channelStride + source.pitch + 8 * kernels.vw
+        // Per phase: tap offsets into the stacked planes, and the weight index of each tap.
+        var tapOffsets: [[Int]] = [], tapWeights: [[Int]] = []
+        for phase in phases.phases {
+            var offsets: [Int] = [], weights: [Int] = []
+            for m in 0..<mult {
+                for tap in phase.taps {
+                    offsets.append(source.offset(channel: m, dyRaw: tap.oy - phases.lowY, dxRaw: tap.ox - phases.lowX))
+                    weights.append(m * area + tap.kh * s.kW + tap.kw)
+                }
+            }
+            tapOffsets.append(offsets)
+            tapWeights.append(weights)
+        }
+        let windowSum = kernels.windowSum
+        let maxTaps = max(tapWeights.map(\.count).max() ?? 0, 1)
+        parallelFor(s.batch * s.inChannels) { range, scratch in
+            scratch.reset()
+            scratch.reserve(floats: scratchCount + maxTaps)
+            let planes = scratch.floats(scratchCount)
+            let weights = scratch.floats(maxTaps)
+            (planes + mult * source.channelStride).initialize(repeating: 0, count: scratchCount - mult * source.channelStride)
+            for item in range {
+                let n = item / s.inChannels, c = item % s.inChannels
+                for m in 0..<mult {
+                    source.fillChannel(planes + m * source.channelStride,
+                                       from: gy + (n * s.outChannels + c * mult + m) * s.outPlane)
+                }
+                let out = gx + item * s.inPlane
+                for (index, phase) in phases.phases.enumerated() {
+                    let tw = tapWeights[index]
+                    for t in 0..<tw.count { weights[t] = w[c * mult * area + tw[t]] }
+                    tapOffsets[index].withUnsafeBufferPointer { offsets in
+                        windowSum(planes, offsets.baseAddress, weights, tw.count, 0, phase.gridH, source.pitch,
+                                  phase.gridW, out + phase.ry * s.inW + phase.rx, s.strideH * s.inW, s.strideW)
+                    }
+                }
+            }
+        }
+    }
+
+    func backwardWeight(gradOutput gy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
+                        gradWeight gw: UnsafeMutablePointer<Float>, kernels: KernelTable) {
+        let s = shape, mult = multiplier, area = s.kernelArea
+        let source = FastConvolution(shape: s, algorithm: .gemm).forwardSource(nr: kernels.nr)
+        let taps = forwardTaps(source)
+        let scratchCount = Self.channelScratch(source, vw: kernels.vw)
+        let positions = s.outH * source.pitch
+        let gridCount = (positions + kernels.vw - 1) / kernels.vw * kernels.vw
+        let windowDot = kernels.windowDot
+        taps.withUnsafeBufferPointer { taps in
+            parallelFor(s.inChannels) { range, scratch in
+                scratch.reset()
+                scratch.reserve(floats: scratchCount + gridCount)
+                let plane = scratch.floats(scratchCount)
+                let grid = scratch.floats(gridCount)
+                (plane + source.channelStride).initialize(repeating: 0, count: scratchCount - source.channelStride)
+                grid.initialize(repeating: 0, count: gridCount)
+                for c in range {
+                    (gw + c * mult * area).initialize(repeating: 0, count: mult * area)
+                    for n in 0..<s.batch {
+                        source.fillChannel(plane, from: x + (n * s.inChannels + c) * s.inPlane)
+                        for m in 0..<mult {
+                            let oc = c * mult + m
+                            let g = gy + (n * s.outChannels + oc) * s.outPlane
+                            for oy in 0..<s.outH {
+                                (grid + oy * source.pitch).update(from: g + oy * s.outW, count: s.outW)
+                            }
+                            windowDot(plane, taps.baseAddress, area, grid, gridCount, gw + oc * area)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The stride phases of an input gradient: input positions `(ry + i·s_h, rx + j·s_w)` receive
+/// only the taps with `(r + pad − k·d) ≡ 0 (mod s)`, which read output-gradient row `i + oy`,
+/// column `j + ox` (stride 1). Stride 1 is one phase with every tap.
+struct StridePhases {
+    struct Phase {
+        var ry = 0, rx = 0
+        var gridH = 0, gridW = 0
+        var taps: [(kh: Int, kw: Int, oy: Int, ox: Int)] = []
+    }
+
+    let phases: [Phase]
+    /// The smallest and largest tap offsets over all phases (lows ≤ 0), and the largest grid.
+    let lowY: Int, highY: Int, lowX: Int, highX: Int
+    let gridH: Int, gridW: Int
+
+    init(shape s: ConvShape2D) {
         func axis(_ residue: Int, kernel: Int, pad: Int, dilation: Int, stride: Int) -> [(Int, Int)] {
             (0..<kernel).compactMap { k in
                 let shift = residue + pad - k * dilation
@@ -102,82 +174,25 @@ struct DepthwiseConvolution {
                 phases.append(phase)
             }
         }
-        // One padded buffer holds the `mult` output-gradient planes of an input channel, stacked.
-        var lowY = 0, highY = s.outH, lowX = 0, highX = s.outW, widest = 0
+        var lowY = 0, highY = 0, lowX = 0, highX = 0, gridH = 0, gridW = 0
         for phase in phases {
-            widest = max(widest, phase.gridW)
+            gridH = max(gridH, phase.gridH); gridW = max(gridW, phase.gridW)
             for tap in phase.taps {
-                lowY = min(lowY, tap.oy); highY = max(highY, phase.gridH + tap.oy)
-                lowX = min(lowX, tap.ox); highX = max(highX, phase.gridW + tap.ox)
+                lowY = min(lowY, tap.oy); highY = max(highY, tap.oy)
+                lowX = min(lowX, tap.ox); highX = max(highX, tap.ox)
             }
         }
-        let rows = highY - lowY
-        let ld = max(highX - lowX, Self.roundUp(widest, kernels.vw) + (highX - lowX))
-        let layout = PaddedPlane(top: -lowY, left: -lowX, rows: rows, ld: ld)
-        // Per phase: tap offsets into the stacked buffer, and the weight index of each tap.
-        var tapY: [[Int]] = [], tapX: [[Int]] = [], tapW: [[Int]] = []
-        for phase in phases {
-            var ty: [Int] = [], tx: [Int] = [], tw: [Int] = []
-            for m in 0..<mult {
-                for tap in phase.taps {
-                    ty.append(tap.oy - lowY + m * rows)
-                    tx.append(tap.ox - lowX)
-                    tw.append(m * area + tap.kh * s.kW + tap.kw)
-                }
-            }
-            tapY.append(ty); tapX.append(tx); tapW.append(tw)
-        }
-        let windowSum = kernels.windowSum
-        let maxTaps = tapW.map(\.count).max() ?? 0
-        parallelFor(s.batch * s.inChannels) { range, scratch in
-            scratch.reset()
-            scratch.reserve(floats: mult * layout.count + maxTaps)
-            let planes = scratch.floats(mult * layout.count)
-            let weights = scratch.floats(max(maxTaps, 1))
-            for item in range {
-                let n = item / s.inChannels, c = item % s.inChannels
-                for m in 0..<mult {
-                    layout.fill(planes + m * layout.count, from: gy + (n * s.outChannels + c * mult + m) * s.outPlane,
-                                h: s.outH, w: s.outW)
-                }
-                let out = gx + item * s.inPlane
-                for (index, phase) in phases.enumerated() {
-                    let tw = tapW[index]
-                    for t in 0..<tw.count { weights[t] = w[c * mult * area + tw[t]] }
-                    tapY[index].withUnsafeBufferPointer { ty in tapX[index].withUnsafeBufferPointer { tx in
-                        windowSum(planes, ld, 1, 1, ty.baseAddress, tx.baseAddress, weights, tw.count, 0,
-                                  out + phase.ry * s.inW + phase.rx, phase.gridH, phase.gridW,
-                                  s.strideH * s.inW, s.strideW)
-                    } }
-                }
-            }
-        }
+        self.phases = phases
+        (self.lowY, self.highY, self.lowX, self.highX) = (lowY, highY, lowX, highX)
+        (self.gridH, self.gridW) = (gridH, gridW)
     }
 
-    func backwardWeight(gradOutput gy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-                        gradWeight gw: UnsafeMutablePointer<Float>, kernels: KernelTable) {
-        let s = shape, mult = multiplier, area = s.kernelArea
-        let layout = forwardPlane(vw: kernels.vw)
-        let (ty, tx) = forwardTaps(ld: layout.ld)
-        let windowDot = kernels.windowDot
-        ty.withUnsafeBufferPointer { ty in tx.withUnsafeBufferPointer { tx in
-            parallelFor(s.inChannels) { range, scratch in
-                scratch.reset()
-                scratch.reserve(floats: layout.count)
-                let plane = scratch.floats(layout.count)
-                for c in range {
-                    (gw + c * mult * area).initialize(repeating: 0, count: mult * area)
-                    for n in 0..<s.batch {
-                        layout.fill(plane, from: x + (n * s.inChannels + c) * s.inPlane, h: s.inH, w: s.inW)
-                        for m in 0..<mult {
-                            let oc = c * mult + m
-                            windowDot(plane, layout.ld, s.strideH, s.strideW, ty.baseAddress, tx.baseAddress, area,
-                                      gy + (n * s.outChannels + oc) * s.outPlane, s.outW, s.outH, s.outW,
-                                      gw + oc * area)
-                        }
-                    }
-                }
-            }
-        } }
+    /// The output gradient (`channels` planes per image), zero-padded so that every tap of every
+    /// phase reads inside it: tap `(oy, ox)` is `offset(channel:dyRaw: oy − lowY, dxRaw: ox − lowX)`.
+    func outputGradientSource(shape s: ConvShape2D, channels: Int, nr: Int) -> PhaseSplitSource {
+        let pitch = gridW + (highX - lowX)
+        return PhaseSplitSource(channels: channels, srcH: s.outH, srcW: s.outW, sy: 1, sx: 1, top: -lowY, left: -lowX,
+                                phaseY: [0], phaseX: [0], rows: gridH + (highY - lowY), pitch: pitch,
+                                slack: pitch + 2 * nr)
     }
 }

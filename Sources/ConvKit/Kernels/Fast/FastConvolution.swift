@@ -63,10 +63,10 @@ struct FastConvolution: Sendable {
             pointwiseProblem().run(a: w, src: x, dst: y, bias: bias, kernels: kernels)
         default:
             let source = forwardSource(nr: kernels.nr)
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: source.count(batch: shape.batch))
-            defer { buffer.deallocate() }
-            source.fill(buffer, from: x, batch: shape.batch)
-            forwardProblem(source).run(a: w, src: buffer, dst: y, bias: bias, kernels: kernels)
+            BufferCache.shared.with(source.count(batch: shape.batch)) { buffer in
+                source.fill(buffer, from: x, batch: shape.batch)
+                forwardProblem(source).run(a: w, src: buffer, dst: y, bias: bias, kernels: kernels)
+            }
         }
     }
 

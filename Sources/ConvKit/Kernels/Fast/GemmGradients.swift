@@ -14,58 +14,18 @@ import CConvKitKernels
 struct GemmGradients {
     let shape: ConvShape2D
 
-    /// One stride phase of the input gradient: its first input row/column and its taps.
-    private struct Phase {
-        var ry = 0, rx = 0
-        var gridH = 0, gridW = 0
-        /// (kh, kw, offsetY, offsetX) of each tap reaching this phase: it reads output-gradient row
-        /// `i + offsetY` for input row `ry + i·s_h`.
-        var taps: [(kh: Int, kw: Int, oy: Int, ox: Int)] = []
-    }
-
-    private func phases() -> [Phase] {
-        let s = shape
-        func axis(_ residue: Int, kernel: Int, pad: Int, dilation: Int, stride: Int) -> [(Int, Int)] {
-            (0..<kernel).compactMap { k in
-                let shift = residue + pad - k * dilation
-                return ((shift % stride) + stride) % stride == 0 ? (k, shift / stride) : nil
-            }
-        }
-        var result: [Phase] = []
-        for ry in 0..<min(s.strideH, s.inH) {
-            let rows = axis(ry, kernel: s.kH, pad: s.padTop, dilation: s.dilationH, stride: s.strideH)
-            for rx in 0..<min(s.strideW, s.inW) {
-                let cols = axis(rx, kernel: s.kW, pad: s.padLeft, dilation: s.dilationW, stride: s.strideW)
-                var phase = Phase(ry: ry, rx: rx,
-                                  gridH: (s.inH - ry + s.strideH - 1) / s.strideH,
-                                  gridW: (s.inW - rx + s.strideW - 1) / s.strideW)
-                for (kh, oy) in rows { for (kw, ox) in cols { phase.taps.append((kh, kw, oy, ox)) } }
-                result.append(phase)
-            }
-        }
-        return result
-    }
-
     func backwardInput(gradOutput gy: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                        gradInput gx: UnsafeMutablePointer<Float>, kernels: KernelTable) {
         let s = shape
         let cig = s.inPerGroup, mg = s.outPerGroup, area = s.kernelArea
-        let phases = phases()
-        // The output gradient, zero-padded so that every tap of every phase reads inside it.
-        var lowY = 0, highY = 0, lowX = 0, highX = 0, gridH = 0, gridW = 0
-        for phase in phases {
-            gridH = max(gridH, phase.gridH); gridW = max(gridW, phase.gridW)
-            for tap in phase.taps {
-                lowY = min(lowY, tap.oy); highY = max(highY, tap.oy)
-                lowX = min(lowX, tap.ox); highX = max(highX, tap.ox)
-            }
-        }
-        let pitch = gridW + (highX - lowX)
-        let source = PhaseSplitSource(channels: s.outChannels, srcH: s.outH, srcW: s.outW, sy: 1, sx: 1,
-                                      top: -lowY, left: -lowX, phaseY: [0], phaseX: [0],
-                                      rows: gridH + (highY - lowY), pitch: pitch, slack: pitch + 2 * kernels.nr)
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: source.count(batch: s.batch))
-        defer { buffer.deallocate() }
+        let strides = StridePhases(shape: s)
+        let phases = strides.phases
+        let (lowY, lowX) = (strides.lowY, strides.lowX)
+        let source = strides.outputGradientSource(shape: s, channels: s.outChannels, nr: kernels.nr)
+        let pitch = source.pitch
+        let bufferHandle = BufferCache.shared.acquire(source.count(batch: s.batch))
+        defer { BufferCache.shared.release(bufferHandle) }
+        let buffer = bufferHandle.pointer
         source.fill(buffer, from: gy, batch: s.batch)
 
         // A of every phase, side by side: phase φ, group g, row c_in holds (tap, c_out) pairs.
@@ -75,8 +35,9 @@ struct GemmGradients {
             phaseBase.append(total)
             total += s.groups * cig * phase.taps.count * mg
         }
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
-        defer { a.deallocate() }
+        let aHandle = BufferCache.shared.acquire(max(total, 1))
+        defer { BufferCache.shared.release(aHandle) }
+        let a = aHandle.pointer
         parallelFor(s.groups * cig) { range, _ in
             for row in range {
                 let g = row / cig, c = row % cig
@@ -135,14 +96,16 @@ struct GemmGradients {
         let taps = fast.forwardProblem(source).bOffset
         let pitch = source.pitch
         let positions = s.outH * pitch
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: source.count(batch: s.batch))
-        defer { buffer.deallocate() }
+        let bufferHandle = BufferCache.shared.acquire(source.count(batch: s.batch))
+        defer { BufferCache.shared.release(bufferHandle) }
+        let buffer = bufferHandle.pointer
         source.fill(buffer, from: x, batch: s.batch)
 
         // ∂L/∂yᵀ per image and group on the source grid: [position][c_out padded to NR], zero in
         // the dropped columns and the padding channels.
-        let gyT = UnsafeMutablePointer<Float>.allocate(capacity: s.batch * s.groups * positions * mgPad)
-        defer { gyT.deallocate() }
+        let gyTHandle = BufferCache.shared.acquire(s.batch * s.groups * positions * mgPad)
+        defer { BufferCache.shared.release(gyTHandle) }
+        let gyT = gyTHandle.pointer
         parallelFor(s.batch * s.groups * s.outH) { range, _ in
             for item in range {
                 let ng = item / s.outH, oy = item % s.outH

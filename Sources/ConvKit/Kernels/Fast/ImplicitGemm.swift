@@ -38,24 +38,37 @@ struct PhaseSplitSource {
         let layout = self
         parallelFor(batch * channels) { range, _ in
             for plane in range {
-                let source = src + plane * layout.srcH * layout.srcW
-                var dst = buffer + plane * layout.channelStride
-                for py in layout.phaseY {
-                    for px in layout.phaseX {
-                        layout.fillSubPlane(dst, from: source, py: py, px: px)
-                        dst += layout.subPlane
-                    }
-                }
+                layout.fillChannel(buffer + plane * layout.channelStride, from: src + plane * layout.srcH * layout.srcW)
             }
         }
         (buffer + batch * imageStride).initialize(repeating: 0, count: slack)
     }
 
+    /// Fills the `channelStride` floats of one channel from its `srcH × srcW` plane.
+    func fillChannel(_ dst: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>) {
+        let phases = phaseX.count
+        for (iy, py) in phaseY.enumerated() {
+            let base = dst + iy * phases * subPlane
+            if sx == 2 && phaseX == [0, 1] {
+                // Both column phases of a row in one pass (deinterleave).
+                fillSubPlanePair(base, base + subPlane, from: plane, py: py)
+            } else {
+                for (ix, px) in phaseX.enumerated() { fillSubPlane(base + ix * subPlane, from: plane, py: py, px: px) }
+            }
+        }
+    }
+
+    /// Columns `j` of phase `px` with `0 ≤ j·sx + px − left < srcW`: `firstJ..<endJ`.
     @inline(__always)
-    private func fillSubPlane(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int, px: Int) {
-        // Columns j with 0 ≤ j·sx + px − left < srcW.
+    private func validColumns(_ px: Int) -> (Int, Int) {
         let firstJ = left - px <= 0 ? 0 : (left - px + sx - 1) / sx
         let endJ = max(firstJ, min(pitch, srcW + left - px <= 0 ? 0 : (srcW + left - px + sx - 1) / sx))
+        return (firstJ, endJ)
+    }
+
+    @inline(__always)
+    private func fillSubPlane(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int, px: Int) {
+        let (firstJ, endJ) = validColumns(px)
         for i in 0..<rows {
             let line = dst + i * pitch
             let iy = i * sy + py - top
@@ -63,15 +76,54 @@ struct PhaseSplitSource {
                 line.initialize(repeating: 0, count: pitch)
                 continue
             }
-            let row = src + iy * srcW
-            for j in 0..<firstJ { line[j] = 0 }
+            line.initialize(repeating: 0, count: firstJ)
+            var s = src + iy * srcW + (firstJ * sx + px - left)
             if sx == 1 {
-                let s = row + (px - left)
-                for j in firstJ..<endJ { line[j] = s[j] }
+                (line + firstJ).initialize(from: s, count: endJ - firstJ)
             } else {
-                for j in firstJ..<endJ { line[j] = row[j * sx + px - left] }
+                for j in firstJ..<endJ {
+                    line[j] = s.pointee
+                    s += sx
+                }
             }
-            for j in endJ..<pitch { line[j] = 0 }
+            (line + endJ).initialize(repeating: 0, count: pitch - endJ)
+        }
+    }
+
+    /// Stride-2 columns: even source columns to phase 0, odd ones to phase 1, one row at a time.
+    @inline(__always)
+    private func fillSubPlanePair(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>,
+                                  from src: UnsafePointer<Float>, py: Int) {
+        let (first0, end0) = validColumns(0), (first1, end1) = validColumns(1)
+        for i in 0..<rows {
+            let e = even + i * pitch, o = odd + i * pitch
+            let iy = i * sy + py - top
+            guard iy >= 0 && iy < srcH else {
+                e.initialize(repeating: 0, count: pitch)
+                o.initialize(repeating: 0, count: pitch)
+                continue
+            }
+            let row = src + iy * srcW
+            e.initialize(repeating: 0, count: first0)
+            o.initialize(repeating: 0, count: first1)
+            // Source column c = 2j − left (+1): take pairs while both phases are in range.
+            let start = max(first0, first1), end = min(end0, end1)
+            var j = start
+            if end > start {
+                // A SIMD16 load from column 2j − left holds 8 (phase 0, phase 1) pairs.
+                while j + 8 <= end {
+                    let v = UnsafeRawPointer(row + (2 &* j &- left)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(e + j).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(o + j).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                    j &+= 8
+                }
+            }
+            for k in first0..<start { e[k] = row[2 &* k &- left] }
+            for k in first1..<start { o[k] = row[2 &* k &+ 1 &- left] }
+            for k in j..<end0 { e[k] = row[2 &* k &- left] }
+            for k in j..<end1 { o[k] = row[2 &* k &+ 1 &- left] }
+            (e + end0).initialize(repeating: 0, count: pitch - end0)
+            (o + end1).initialize(repeating: 0, count: pitch - end1)
         }
     }
 }
@@ -187,15 +239,26 @@ struct IndirectGemm {
                             k0 += kcb
                         }
                         if !inPlace {
-                            // Scatter the valid positions of the tile.
-                            var y = j0 / problem.pitch, x = j0 % problem.pitch
-                            for j in 0..<count {
-                                if x < problem.validW {
+                            // Scatter the valid positions of the tile, one grid row segment at a time.
+                            var y = j0 / problem.pitch, x = j0 % problem.pitch, j = 0
+                            while j < count {
+                                let run = min(count - j, problem.pitch - x)
+                                let valid = min(run, max(problem.validW - x, 0))
+                                if valid > 0 {
                                     let o = out + y * problem.dstY + x * problem.dstX
-                                    for r in 0..<problem.m { o[r * problem.dstRowStride] = block[r * nr + j] }
+                                    let dx = problem.dstX
+                                    for r in 0..<problem.m {
+                                        let from = block + r * nr + j, to = o + r * problem.dstRowStride
+                                        if dx == 1 {
+                                            for i in 0..<valid { to[i] = from[i] }
+                                        } else {
+                                            for i in 0..<valid { to[i * dx] = from[i] }
+                                        }
+                                    }
                                 }
-                                x += 1
-                                if x == problem.pitch { x = 0; y += 1 }
+                                j += run
+                                x = 0
+                                y += 1
                             }
                         }
                     }
