@@ -8,7 +8,7 @@ public struct ConvKitCommand: ParsableCommand {
         commandName: "convkit",
         abstract: "ConvKit: convolutional neural networks on the CPU, with PyTorch's semantics.",
         subcommands: [OpCommand.self, DemoCommand.self, TrainCommand.self, PredictCommand.self, SummaryCommand.self,
-                      ShapeCommand.self])
+                      ShapeCommand.self, BenchCommand.self])
 
     public init() {}
 

@@ -9,6 +9,12 @@ struct WindowAxis: Sendable {
     let outputSize: Int
     /// Number of kernel taps (`k`); for adaptive windows, the largest window.
     let kernel: Int
+    /// The window parameters (`stride` 0 for adaptive windows), for kernels that compute taps
+    /// arithmetically instead of walking the tables.
+    let stride: Int
+    let dilation: Int
+    let padLow: Int
+    let padHigh: Int
     /// `taps[start[o]..<start[o + 1]]` are output `o`'s (tap, input position) pairs.
     private(set) var start: [Int]
     private(set) var tapIndex: [Int]
@@ -22,6 +28,10 @@ struct WindowAxis: Sendable {
         inputSize = input
         outputSize = output
         self.kernel = kernel
+        self.stride = stride
+        self.dilation = dilation
+        self.padLow = padLow
+        self.padHigh = padHigh
         start = [0]
         tapIndex = []
         position = []
@@ -44,6 +54,10 @@ struct WindowAxis: Sendable {
     init(adaptiveInput input: Int, output: Int) {
         inputSize = input
         outputSize = output
+        stride = 0
+        dilation = 1
+        padLow = 0
+        padHigh = 0
         start = [0]
         tapIndex = []
         position = []

@@ -40,13 +40,19 @@ public struct ConvolutionPlan: Sendable {
     let windows: Windows3D
     /// For `padding_mode` other than zeros: the explicit padding applied before correlating.
     let prePad: PadPlan?
+    /// How `Float` tensors are computed: chosen per layer in `init`, or forced by its `algorithm`
+    /// argument. Double-precision paths (gradient checks) always use the reference kernels.
+    public let algorithm: ConvAlgorithm
+    /// The fast path for ``algorithm`` (nil for `.reference`).
+    let fast: FastConvolution?
 
     /// Prepares `conv1d` / `conv2d` / `conv3d` (`spatialRank` 1, 2, 3), as PyTorch's
     /// `nn.ConvNd` forward: input `[N, C_in, …]` or unbatched `[C_in, …]`, weight
-    /// `[C_out, C_in / groups, k…]`, bias `[C_out]`.
+    /// `[C_out, C_in / groups, k…]`, bias `[C_out]`. `algorithm` forces how `Float` tensors are
+    /// computed (`nil`: the plan chooses; `.reference`: the reference kernels).
     public init(spatialRank: Int, inputShape: [Int], weightShape: [Int], hasBias: Bool,
                 stride: Dims = 1, padding: Padding = 0, dilation: Dims = 1, groups: Int = 1,
-                paddingMode: PaddingMode = .zeros) throws {
+                paddingMode: PaddingMode = .zeros, algorithm: ConvAlgorithm? = nil) throws {
         let op = "conv\(spatialRank)d"
         let rank = spatialRank
         let x = try SpatialInput(op: op, shape: inputShape, spatialRank: rank)
@@ -105,14 +111,16 @@ public struct ConvolutionPlan: Sendable {
         let produced = x.channels == 0 ? 0 : outChannels
         self.channels = ConvChannels(batch: x.batch, inChannels: x.channels, outChannels: produced, groups: groups)
         self.outputShape = x.outputShape(channels: produced, spatial: axes.map(\.outputSize))
+        (self.algorithm, self.fast) = try Self.plan(op: op, channels, windows, forced: algorithm)
     }
 
     /// Prepares `conv_transpose1d` / `2d` / `3d`, as PyTorch's: input `[N, C_in, …]` or
     /// unbatched, weight `[C_in, C_out / groups, k…]`, bias `[C_out]`. Each `output_padding`
     /// must be smaller than its stride or its dilation. Padding may be explicit or asymmetric.
+    /// `algorithm` forces how `Float` tensors are computed (`nil`: the plan chooses).
     public init(transposedSpatialRank rank: Int, inputShape: [Int], weightShape: [Int], hasBias: Bool,
                 stride: Dims = 1, padding: Padding = 0, outputPadding: Dims = 0, groups: Int = 1,
-                dilation: Dims = 1) throws {
+                dilation: Dims = 1, algorithm: ConvAlgorithm? = nil) throws {
         let op = "conv_transpose\(rank)d"
         let x = try SpatialInput(op: op, shape: inputShape, spatialRank: rank)
         let kernel = try Self.checkWeight(op: op, weightShape: weightShape, rank: rank, groups: groups)
@@ -163,6 +171,7 @@ public struct ConvolutionPlan: Sendable {
         self.windows = Windows3D(axes)
         self.channels = ConvChannels(batch: x.batch, inChannels: outChannels, outChannels: x.channels, groups: groups)
         self.outputShape = x.outputShape(channels: outChannels, spatial: outputs)
+        (self.algorithm, self.fast) = try Self.plan(op: op, channels, windows, forced: algorithm)
     }
 
     /// Checks the weight's rank, groups and kernel sizes; returns the kernel sizes.
@@ -192,17 +201,19 @@ public struct ConvolutionPlan: Sendable {
     public var outChannels: Int { isTransposed ? channels.inChannels : weightShape[0] }
 
     /// Channels the output actually has (0 for an input without channels, as in PyTorch).
-    private var producedChannels: Int { isTransposed ? channels.inChannels : channels.outChannels }
+    var producedChannels: Int { isTransposed ? channels.inChannels : channels.outChannels }
 
     /// Runs the convolution. `bias` is required exactly when the plan has one.
     public func forward(_ input: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>? = nil) throws -> Tensor<Float> {
-        try run(input, weight: weight, bias: bias)
+        if let fast { return try runFast(fast, input, weight: weight, bias: bias) }
+        return try run(input, weight: weight, bias: bias)
     }
 
     /// Gradients of the loss with respect to input, weight and bias, given `gradOutput`
     /// (shaped like the output).
     public func backward(gradOutput: Tensor<Float>, input: Tensor<Float>, weight: Tensor<Float>,
                          wrt request: GradientRequest = .all) throws -> ConvGradients {
+        if let fast { return try gradientsFast(fast, gradOutput: gradOutput, input: input, weight: weight, wrt: request) }
         let (gradInput, gradWeight, gradBias) = try gradients(gradOutput: gradOutput, input: input, weight: weight, wrt: request)
         return ConvGradients(input: gradInput, weight: gradWeight, bias: gradBias)
     }
@@ -266,14 +277,14 @@ public struct ConvolutionPlan: Sendable {
     }
 
     /// Elements per output channel plane.
-    private var outputPlane: Int { isTransposed ? windows.inputPlane : windows.outputPlane }
+    var outputPlane: Int { isTransposed ? windows.inputPlane : windows.outputPlane }
 
-    private func checkOperands<T>(_ input: Tensor<T>, _ weight: Tensor<T>) throws {
+    func checkOperands<T>(_ input: Tensor<T>, _ weight: Tensor<T>) throws {
         try checkShape(input, inputShape, op: op, argument: "input")
         try checkShape(weight, weightShape, op: op, argument: "weight")
     }
 
-    private func checkBias<T>(_ bias: Tensor<T>?) throws {
+    func checkBias<T>(_ bias: Tensor<T>?) throws {
         switch (bias, hasBias) {
         case (nil, false): return
         case let (bias?, true): try checkShape(bias, [outChannels], op: op, argument: "bias")

@@ -1,0 +1,334 @@
+// The leaf kernels, written once over clang's ext_vector_type and instantiated per instruction
+// set by Kernels*.c. Before including, an instantiation defines:
+//   CK_VW      floats per vector (4, 8 or 16)
+//   CK_NV      vectors per GEMM row (NR = CK_VW · CK_NV)
+//   CK_MR      GEMM rows per tile (≤ 8)
+//   CK_NAME(x) the exported name of kernel x (e.g. ck_avx2_##x)
+//   CK_FMA(a, b, c)  a·b + c on vectors (fused where the target has FMA)
+// and wraps the include in `#pragma clang attribute push(__attribute__((target(...))))` if the
+// level needs more than the baseline target. Kernels only compute: no allocation, no threads.
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CK_NR (CK_VW * CK_NV)
+#define CK_INLINE static inline __attribute__((always_inline))
+
+typedef float ck_vf __attribute__((ext_vector_type(CK_VW)));
+typedef float ck_vfu __attribute__((ext_vector_type(CK_VW), aligned(4)));
+typedef int32_t ck_vi __attribute__((ext_vector_type(CK_VW)));
+typedef int32_t ck_viu __attribute__((ext_vector_type(CK_VW), aligned(4)));
+typedef int64_t ck_vl __attribute__((ext_vector_type(CK_VW)));
+typedef int64_t ck_vlu __attribute__((ext_vector_type(CK_VW), aligned(8)));
+
+CK_INLINE ck_vf ck_load(const float *p) { return *(const ck_vfu *)p; }
+CK_INLINE void ck_store(float *p, ck_vf v) { *(ck_vfu *)p = v; }
+CK_INLINE ck_vf ck_splat(float x) { return (ck_vf)x; }
+
+/// Lanes 0..<n of v to p[l·stride].
+CK_INLINE void ck_store_partial(float *p, long stride, ck_vf v, long n) {
+    float lanes[CK_VW];
+    ck_store(lanes, v);
+    for (long l = 0; l < n; l++) p[l * stride] = lanes[l];
+}
+
+/// CK_VW floats starting at p, p + sx, p + 2·sx, … (reads lanes ≥ n only when sx ≤ 2).
+CK_INLINE ck_vf ck_load_strided(const float *p, long sx, long n) {
+    if (sx == 1) return ck_load(p);
+    if (sx == 2) {
+        ck_vf lo = ck_load(p), hi = ck_load(p + CK_VW);
+#if CK_VW == 4
+        return __builtin_shufflevector(lo, hi, 0, 2, 4, 6);
+#elif CK_VW == 8
+        return __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+#else
+        return __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+#endif
+    }
+    float lanes[CK_VW] = {0};
+    for (long l = 0; l < n; l++) lanes[l] = p[l * sx];
+    return ck_load(lanes);
+}
+
+// MARK: GEMM micro-kernel
+
+/// The register tile: MR rows × CK_NV vectors, C contiguous per row, all NR columns. B row k is
+/// b + boff[k] (INDIRECT) or b + k·ldb.
+CK_INLINE void ck_gemm_tile(const long MR, const int INDIRECT, long kc, const float *const *a, long a_ks,
+                            const float *b, long ldb, const long *boff,
+                            float *c, long ldc, const float *bias, int accumulate) {
+    ck_vf acc[CK_MR][CK_NV];
+    const float *ar[CK_MR];
+    for (long r = 0; r < MR; r++) ar[r] = a[r];
+    for (long r = 0; r < MR; r++) {
+        for (long v = 0; v < CK_NV; v++) {
+            acc[r][v] = accumulate ? ck_load(c + r * ldc + v * CK_VW) : ck_splat(bias ? bias[r] : 0.0f);
+        }
+    }
+    for (long k = 0; k < kc; k++) {
+        const float *brow = INDIRECT ? b + boff[k] : b + k * ldb;
+        ck_vf bv[CK_NV];
+        for (long v = 0; v < CK_NV; v++) bv[v] = ck_load(brow + v * CK_VW);
+        for (long r = 0; r < MR; r++) {
+            ck_vf x = ck_splat(ar[r][k * a_ks]);
+            for (long v = 0; v < CK_NV; v++) acc[r][v] = CK_FMA(x, bv[v], acc[r][v]);
+        }
+    }
+    for (long r = 0; r < MR; r++) {
+        for (long v = 0; v < CK_NV; v++) ck_store(c + r * ldc + v * CK_VW, acc[r][v]);
+    }
+}
+
+#define CK_GEMM_CASE(n) \
+    case n: ck_gemm_tile(n, INDIRECT, kc, a, a_ks, b, ldb, boff, c, ldc, bias, accumulate); break;
+
+CK_INLINE void ck_gemm_rows(long mr, const int INDIRECT, long kc, const float *const *a, long a_ks,
+                            const float *b, long ldb, const long *boff,
+                            float *c, long ldc, const float *bias, int accumulate) {
+    switch (mr) {
+#if CK_MR >= 8
+    CK_GEMM_CASE(8)
+#endif
+#if CK_MR >= 7
+    CK_GEMM_CASE(7)
+#endif
+    CK_GEMM_CASE(6)
+    CK_GEMM_CASE(5)
+    CK_GEMM_CASE(4)
+    CK_GEMM_CASE(3)
+    CK_GEMM_CASE(2)
+    CK_GEMM_CASE(1)
+    default: break;
+    }
+}
+
+void CK_NAME(gemm)(long mr, long nr, long kc, const float *const *a, long a_ks,
+                   const float *b, long ldb, float *c, long c_rs, long c_cs,
+                   const float *bias, int accumulate) {
+    if (mr <= 0 || nr <= 0) return;
+    if (nr == CK_NR && c_cs == 1) {
+        ck_gemm_rows(mr, 0, kc, a, a_ks, b, ldb, 0, c, c_rs, bias, accumulate);
+        return;
+    }
+    // Edge or scattered tile: the same arithmetic on a local copy.
+    float tile[CK_MR * CK_NR];
+    if (accumulate) {
+        for (long r = 0; r < mr; r++) {
+            for (long j = 0; j < nr; j++) tile[r * CK_NR + j] = c[r * c_rs + j * c_cs];
+            for (long j = nr; j < CK_NR; j++) tile[r * CK_NR + j] = 0.0f;
+        }
+    }
+    ck_gemm_rows(mr, 0, kc, a, a_ks, b, ldb, 0, tile, CK_NR, bias, accumulate);
+    for (long r = 0; r < mr; r++) {
+        for (long j = 0; j < nr; j++) c[r * c_rs + j * c_cs] = tile[r * CK_NR + j];
+    }
+}
+
+void CK_NAME(gemm_indirect)(long mr, long kc, const float *const *a, long a_ks,
+                            const float *b, const long *b_offsets,
+                            float *c, long ldc, const float *bias, int accumulate) {
+    if (mr <= 0) return;
+    ck_gemm_rows(mr, 1, kc, a, a_ks, b, 0, b_offsets, c, ldc, bias, accumulate);
+}
+
+// MARK: Sliding windows over a pre-padded plane (depthwise convolution, max pooling)
+
+/// v[j] = (first ? init : v[j]) + Σ_{t < NT} w[t]·src[off[t] + j] for j < n rounded up to 4·VW,
+/// with the NT weights held in registers and 4 vectors in flight.
+CK_INLINE void ck_flat_taps(const long NT, const float *src, const long *off, const float *w, int first,
+                            float init, float *v, long n) {
+    ck_vf wv[9];
+    const float *p[9];
+    for (long t = 0; t < NT; t++) {
+        wv[t] = ck_splat(w[t]);
+        p[t] = src + off[t];
+    }
+    for (long j = 0; j < n; j += 4 * CK_VW) {
+        ck_vf a[4];
+        for (long u = 0; u < 4; u++) a[u] = first ? ck_splat(init) : ck_load(v + j + u * CK_VW);
+        for (long t = 0; t < NT; t++) {
+            for (long u = 0; u < 4; u++) a[u] = CK_FMA(wv[t], ck_load(p[t] + j + u * CK_VW), a[u]);
+        }
+        for (long u = 0; u < 4; u++) ck_store(v + j + u * CK_VW, a[u]);
+    }
+}
+
+void CK_NAME(window_sum)(const float *src, const long *off, const float *w, long ntaps, float init,
+                         long oh, long pitch, long ow, float *out, long o_rs, long o_cs) {
+    enum { CHUNK = 512 };
+    float v[CHUNK];
+    const long total = oh * pitch;
+    for (long j0 = 0; j0 < total; j0 += CHUNK) {
+        const long n = total - j0 < CHUNK ? total - j0 : CHUNK;
+        if (ntaps == 0) {
+            for (long j = 0; j < n; j++) v[j] = init;
+        }
+        for (long t0 = 0; t0 < ntaps; t0 += 9) {
+            const long nt = ntaps - t0 < 9 ? ntaps - t0 : 9;
+            const float *s = src + j0;
+            const long *o = off + t0;
+            const float *wt = w + t0;
+            const int first = t0 == 0;
+            switch (nt) {
+            case 9: ck_flat_taps(9, s, o, wt, first, init, v, n); break;
+            case 8: ck_flat_taps(8, s, o, wt, first, init, v, n); break;
+            case 7: ck_flat_taps(7, s, o, wt, first, init, v, n); break;
+            case 6: ck_flat_taps(6, s, o, wt, first, init, v, n); break;
+            case 5: ck_flat_taps(5, s, o, wt, first, init, v, n); break;
+            case 4: ck_flat_taps(4, s, o, wt, first, init, v, n); break;
+            case 3: ck_flat_taps(3, s, o, wt, first, init, v, n); break;
+            case 2: ck_flat_taps(2, s, o, wt, first, init, v, n); break;
+            default: ck_flat_taps(1, s, o, wt, first, init, v, n); break;
+            }
+        }
+        // The valid columns of each grid row in this chunk.
+        long y = j0 / pitch, x = j0 % pitch;
+        for (long j = 0; j < n;) {
+            const long run = n - j < pitch - x ? n - j : pitch - x;
+            const long valid = ow - x < run ? (ow - x > 0 ? ow - x : 0) : run;
+            float *o = out + y * o_rs + x * o_cs;
+            if (o_cs == 1) {
+                for (long i = 0; i < valid; i++) o[i] = v[j + i];
+            } else {
+                for (long i = 0; i < valid; i++) o[i * o_cs] = v[j + i];
+            }
+            j += run;
+            x = 0;
+            y++;
+        }
+    }
+}
+
+CK_INLINE float ck_hsum(ck_vf v) {
+    float lanes[CK_VW];
+    ck_store(lanes, v);
+    // Pairwise, in a fixed order.
+    for (long width = CK_VW / 2; width > 0; width /= 2) {
+        for (long l = 0; l < width; l++) lanes[l] += lanes[l + width];
+    }
+    return lanes[0];
+}
+
+void CK_NAME(window_dot)(const float *src, const long *off, long ntaps, const float *g, long count,
+                         float *grad) {
+    enum { CHUNK = 8 };
+    for (long t0 = 0; t0 < ntaps; t0 += CHUNK) {
+        const long nt = ntaps - t0 < CHUNK ? ntaps - t0 : CHUNK;
+        ck_vf acc[CHUNK];
+        const float *p[CHUNK];
+        for (long t = 0; t < CHUNK; t++) {
+            acc[t] = ck_splat(0.0f);
+            p[t] = src + off[t0 + (t < nt ? t : 0)];
+        }
+        if (nt == CHUNK) {
+            for (long j = 0; j < count; j += CK_VW) {
+                const ck_vf gv = ck_load(g + j);
+#pragma clang loop unroll(full)
+                for (long t = 0; t < CHUNK; t++) acc[t] = CK_FMA(gv, ck_load(p[t] + j), acc[t]);
+            }
+        } else {
+            for (long j = 0; j < count; j += CK_VW) {
+                const ck_vf gv = ck_load(g + j);
+                for (long t = 0; t < nt; t++) acc[t] = CK_FMA(gv, ck_load(p[t] + j), acc[t]);
+            }
+        }
+        for (long t = 0; t < nt; t++) grad[t0 + t] += ck_hsum(acc[t]);
+    }
+}
+
+/// One output row of max pooling over a chunk of NT taps (the running maximum and index are
+/// carried in `out` / `idx` between chunks).
+CK_INLINE void ck_max_row(const long NT, const long SX, const long sx, const float *row, const long *off,
+                          const int32_t *toff, int first, int32_t base_y, const int32_t *base_x,
+                          int32_t first_y, const int32_t *first_x, float *orow, int32_t *irow, long ow) {
+    const float *p[9];
+    ck_vi to[9];
+    for (long t = 0; t < NT; t++) {
+        p[t] = row + off[t];
+        to[t] = (ck_vi)toff[t];
+    }
+    const long stride = SX ? SX : sx;
+    for (long ox = 0; ox < ow; ox += CK_VW) {
+        ck_vf best;
+        ck_vi index;
+        const ck_vi base = (ck_vi)base_y + *(const ck_viu *)(base_x + ox);
+        if (first) {
+            best = ck_splat(-__builtin_inff());
+            index = (ck_vi)first_y + *(const ck_viu *)(first_x + ox);
+        } else {
+            best = ck_load(orow + ox);
+            index = *(const ck_viu *)(irow + ox);
+        }
+        for (long t = 0; t < NT; t++) {
+            const ck_vf v = ck_load_strided(p[t] + ox * stride, stride, CK_VW);
+            const ck_vi take = (v > best) | (v != v);
+            best = (ck_vf)(((ck_vi)v & take) | ((ck_vi)best & ~take));
+            index = ((base + to[t]) & take) | (index & ~take);
+        }
+        ck_store(orow + ox, best);
+        *(ck_viu *)(irow + ox) = index;
+    }
+}
+
+CK_INLINE void ck_max_rows(const long SX, long sx, const float *in, long ldin, long sy,
+                           const long *ty, const long *tx, const int32_t *toff, long ntaps,
+                           const int32_t *base_y, const int32_t *base_x,
+                           const int32_t *first_y, const int32_t *first_x,
+                           float *out, int64_t *indices, long oh, long ow) {
+    // Whole vectors into row buffers (the caller's arrays are padded to a multiple of CK_VW).
+    enum { ROW = 512 };
+    float obuf[ROW];
+    int32_t ibuf[ROW];
+    long off[9];
+    for (long oy = 0; oy < oh; oy++) {
+        const float *row = in + oy * sy * ldin;
+        for (long x0 = 0; x0 < ow; x0 += ROW) {
+            const long n = ow - x0 < ROW ? ow - x0 : ROW;
+            for (long t0 = 0; t0 < ntaps || t0 == 0; t0 += 9) {
+                const long nt = ntaps - t0 < 9 ? ntaps - t0 : 9;
+                for (long t = 0; t < nt; t++) off[t] = ty[t0 + t] * ldin + tx[t0 + t];
+                const float *r = row + x0 * (SX ? SX : sx);
+#define CK_MAX_CASE(K) \
+                case K: ck_max_row(K, SX, sx, r, off, toff + t0, t0 == 0, base_y[oy], base_x + x0, first_y[oy], first_x + x0, obuf, ibuf, n); break;
+                switch (nt) {
+                CK_MAX_CASE(9) CK_MAX_CASE(8) CK_MAX_CASE(7) CK_MAX_CASE(6) CK_MAX_CASE(5)
+                CK_MAX_CASE(4) CK_MAX_CASE(3) CK_MAX_CASE(2) CK_MAX_CASE(1)
+                default: ck_max_row(0, SX, sx, r, off, toff, 1, base_y[oy], base_x + x0, first_y[oy], first_x + x0, obuf, ibuf, n); break;
+                }
+#undef CK_MAX_CASE
+                if (ntaps == 0) break;
+            }
+            float *o = out + oy * ow + x0;
+            for (long i = 0; i < n; i++) o[i] = obuf[i];
+            if (indices) {
+                int64_t *ind = indices + oy * ow + x0;
+                for (long i = 0; i < n; i++) ind[i] = ibuf[i];
+            }
+        }
+    }
+}
+
+void CK_NAME(max_pool)(const float *in, long ldin, long sy, long sx,
+                       const long *ty, const long *tx, const int32_t *toff, long ntaps,
+                       const int32_t *base_y, const int32_t *base_x,
+                       const int32_t *first_y, const int32_t *first_x,
+                       float *out, int64_t *indices, long oh, long ow) {
+    switch (sx) {
+    case 1: ck_max_rows(1, 1, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
+    case 2: ck_max_rows(2, 2, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
+    default: ck_max_rows(0, sx, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
+    }
+}
+
+const ck_kernels CK_NAME(table) = {
+    .name = CK_TABLE_NAME,
+    .isa = CK_TABLE_ISA,
+    .mr = CK_MR,
+    .nr = CK_NR,
+    .vw = CK_VW,
+    .gemm = CK_NAME(gemm),
+    .gemm_indirect = CK_NAME(gemm_indirect),
+    .window_sum = CK_NAME(window_sum),
+    .window_dot = CK_NAME(window_dot),
+    .max_pool = CK_NAME(max_pool),
+};

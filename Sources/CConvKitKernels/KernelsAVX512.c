@@ -1,0 +1,17 @@
+// x86-64 AVX-512F: 16-float vectors, an 8 × 32 GEMM tile (16 accumulators of 32 registers).
+// The same source as the AVX2 level, lowered for 512-bit registers.
+#include "Instantiations.h"
+#if defined(__x86_64__)
+
+#pragma clang attribute push(__attribute__((target("avx512f,fma"))), apply_to = function)
+#define CK_VW 16
+#define CK_NV 2
+#define CK_MR 8
+#define CK_NAME(x) ck_avx512_##x
+#define CK_FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
+#define CK_TABLE_NAME "avx512"
+#define CK_TABLE_ISA CK_ISA_AVX512
+#include "KernelTemplate.h"
+#pragma clang attribute pop
+
+#endif

@@ -1,0 +1,112 @@
+// CConvKitKernels: the few leaf kernels of ConvKit that need instructions the default Swift target
+// cannot emit (FMA, AVX2, AVX-512). Each kernel is written once (KernelTemplate.h) over a clang
+// vector type and compiled several times, each copy with its own per-function target attribute
+// (no compiler flags); ck_kernels_for() hands out the table for the CPU we run on.
+//
+// Everything else (planning, packing, threading, layouts) lives in Swift.
+#ifndef CCONVKITKERNELS_H
+#define CCONVKITKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels, best last. A table exists for a level only if it is compiled for this
+/// architecture and the CPU supports it.
+typedef enum ck_isa {
+    CK_ISA_PORTABLE = 0,  ///< any CPU: clang vectors lowered to the baseline target (SSE2 / NEON)
+    CK_ISA_NEON = 1,      ///< AArch64 Advanced SIMD with fused multiply-add
+    CK_ISA_AVX2 = 2,      ///< x86-64 AVX2 + FMA3
+    CK_ISA_AVX512 = 3,    ///< x86-64 AVX-512F
+} ck_isa;
+
+/// C[r, j] = init[r, j] + Σ_{k < kc} A[r, k] · B[k, j]   for r < mr ≤ MR, j < nr ≤ NR, where
+/// init is C itself (accumulate != 0), bias[r] (bias != NULL), or 0. The sum runs in k order as one
+/// chain of fused multiply-adds per element, so splitting kc into blocks (accumulate on all but
+/// the first) gives bit-identical results.
+/// A[r, k] = a[r][k·a_ks] (one pointer per row); B row k = b + k·ldb with NR readable floats
+/// (columns ≥ nr are read and ignored); C[r, j] = c[r·c_rs + j·c_cs].
+typedef void (*ck_gemm_fn)(long mr, long nr, long kc,
+                           const float *const *a, long a_ks,
+                           const float *b, long ldb,
+                           float *c, long c_rs, long c_cs,
+                           const float *bias, int accumulate);
+
+/// The same product with B rows found through an offset table (indirect convolution: each row is
+/// a contiguous run of a prepared input, so no im2col panel is built): B row k = b + b_offsets[k],
+/// NR floats, all NR columns computed; C rows are c + r·ldc, NR floats each.
+typedef void (*ck_gemm_indirect_fn)(long mr, long kc, const float *const *a, long a_ks,
+                                    const float *b, const long *b_offsets,
+                                    float *c, long ldc, const float *bias, int accumulate);
+
+/// Depthwise window sum over a prepared source (a zero-padded, stride-phase-split plane in which
+/// every tap is a contiguous run): for grid positions j = y·pitch + x (y < oh, x < pitch)
+///   v[j] = init + Σ_t w[t] · src[off[t] + j]          (taps added in t order)
+/// and out[y·o_rs + x·o_cs] = v[j] for x < ow (the other columns are dropped). Reads src up to
+/// max(off) + oh·pitch + 4·VW floats.
+typedef void (*ck_window_sum_fn)(const float *src, const long *off, const float *w, long ntaps, float init,
+                                 long oh, long pitch, long ow, float *out, long o_rs, long o_cs);
+
+/// Depthwise weight gradient over the same kind of source:
+///   grad[t] += Σ_{j < count} g[j] · src[off[t] + j]
+/// with g on the same grid (zero in dropped columns) and readable, zero, up to count rounded up to
+/// VW; the sum runs in a fixed order that depends only on count and the ISA.
+typedef void (*ck_window_dot_fn)(const float *src, const long *off, long ntaps, const float *g, long count,
+                                 float *grad);
+
+/// Max pooling over one plane padded with −∞ (the window of output (oy, ox) starts at
+/// in[(oy·sy)·ldin + ox·sx]; tap t adds ty[t]·ldin + tx[t]), with PyTorch's argmax rule: the first
+/// strictly larger value or any NaN replaces the running maximum, starting from −∞ at index
+/// first[...]. index of tap t at (oy, ox) = base_y[oy] + base_x[ox] + toff[t]; first index of
+/// the window = first_y[oy] + first_x[ox]. Indices are written as int64 (may be NULL).
+typedef void (*ck_max_pool_fn)(const float *in, long ldin, long sy, long sx,
+                               const long *ty, const long *tx, const int32_t *toff, long ntaps,
+                               const int32_t *base_y, const int32_t *base_x,
+                               const int32_t *first_y, const int32_t *first_x,
+                               float *out, int64_t *indices, long oh, long ow);
+
+/// The kernels of one instruction-set level and its register tile.
+typedef struct ck_kernels {
+    const char *name;   ///< "avx512", "avx2", "neon", "portable"
+    int isa;            ///< a ck_isa value
+    long mr;            ///< GEMM rows per tile (A rows)
+    long nr;            ///< GEMM columns per tile (B columns), a multiple of vw
+    long vw;            ///< floats per vector
+    ck_gemm_fn gemm;
+    ck_gemm_indirect_fn gemm_indirect;
+    ck_window_sum_fn window_sum;
+    ck_window_dot_fn window_dot;
+    ck_max_pool_fn max_pool;
+} ck_kernels;
+
+/// The best level this CPU supports (detected once).
+int ck_best_isa(void);
+
+/// The table for `isa`, or NULL if it is not compiled in or the CPU lacks it.
+const ck_kernels *ck_kernels_for(int isa);
+
+/// Floating-point control state of the calling thread.
+typedef uint64_t ck_fp_state;
+
+/// Sets flush-to-zero and denormals-are-zero on the calling thread; returns the previous state.
+ck_fp_state ck_enter_flush_denormals(void);
+
+/// Restores a state returned by ck_enter_flush_denormals.
+void ck_restore_fp_state(ck_fp_state state);
+
+/// A spin-wait hint (x86 `pause`, ARM `yield`).
+void ck_cpu_relax(void);
+
+/// Sequentially consistent atomics on a naturally aligned `long` (the worker pool's counters).
+long ck_atomic_load(const long *p);
+void ck_atomic_store(long *p, long value);
+long ck_atomic_add(long *p, long delta);  ///< returns the new value
+int ck_atomic_compare_exchange(long *p, long expected, long desired);  ///< 1 if swapped
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,199 @@
+import CConvKitKernels
+
+/// How a ``ConvolutionPlan`` computes. The plan picks one per layer (``ConvolutionPlan/algorithm``);
+/// pass one to the plan's initialiser to force it.
+public enum ConvAlgorithm: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// The reference loops: the correctness oracle; every rank, stride and padding.
+    case reference
+    /// Implicit im2col + GEMM: input panels are packed per tile of output positions and
+    /// multiplied by the weight matrix with a register-tiled micro-kernel (any 1-D/2-D correlation).
+    case gemm
+    /// 1×1 convolution with stride 1 and no padding: a GEMM reading the input rows directly.
+    case pointwise
+    /// One input channel per group (depthwise, any channel multiplier): a direct sliding-window
+    /// kernel per plane.
+    case depthwise
+
+    public var description: String { rawValue }
+}
+
+/// The fast path of one correlation (a ``ConvolutionPlan``'s prepare step picks it): forward and
+/// both gradients on flat `Float` storage, computed on the worker pool.
+struct FastConvolution: Sendable {
+    let shape: ConvShape2D
+    let algorithm: ConvAlgorithm
+
+    /// Why a forced algorithm does not apply.
+    struct Unsupported: Error { let reason: String }
+
+    /// The algorithm for a correlation, or why a forced one does not apply.
+    static func choose(_ shape: ConvShape2D?, forced: ConvAlgorithm?) -> Result<ConvAlgorithm, Unsupported> {
+        guard let forced else {
+            guard let shape else { return .success(.reference) }
+            if shape.isDepthwise && shape.groups > 1 { return .success(.depthwise) }
+            if shape.isPointwise { return .success(.pointwise) }
+            return .success(.gemm)
+        }
+        switch forced {
+        case .reference:
+            return .success(.reference)
+        case .gemm:
+            return shape == nil ? .failure(Unsupported(reason: "algorithm 'gemm' supports 1-D and 2-D convolutions only")) : .success(.gemm)
+        case .pointwise:
+            guard let shape, shape.isPointwise else {
+                return .failure(Unsupported(reason: "algorithm 'pointwise' needs a 1-D or 2-D 1×1 kernel with stride 1 and no padding"))
+            }
+            return .success(.pointwise)
+        case .depthwise:
+            guard let shape, shape.isDepthwise else {
+                return .failure(Unsupported(reason: "algorithm 'depthwise' needs one input channel per group (groups == in_channels) in a 1-D or 2-D convolution"))
+            }
+            return .success(.depthwise)
+        }
+    }
+
+    /// `y = x ⋆ w + bias` (bias per output channel, optional). `y` is overwritten.
+    func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                 output y: UnsafeMutablePointer<Float>) {
+        let kernels = Runtime.kernels
+        switch algorithm {
+        case .depthwise:
+            DepthwiseConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels)
+        case .pointwise:
+            pointwiseProblem().run(a: w, src: x, dst: y, bias: bias, kernels: kernels)
+        default:
+            let source = forwardSource(nr: kernels.nr)
+            BufferCache.shared.with(source.count(batch: shape.batch)) { buffer in
+                source.fill(buffer, from: x, batch: shape.batch)
+                forwardProblem(source).run(a: w, src: buffer, dst: y, bias: bias, kernels: kernels)
+            }
+        }
+    }
+
+    /// `∂L/∂x` of the correlation. `gradInput` is overwritten.
+    func backwardInput(gradOutput gy: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                       gradInput gx: UnsafeMutablePointer<Float>) {
+        let kernels = Runtime.kernels
+        switch algorithm {
+        case .depthwise:
+            DepthwiseConvolution(shape: shape).backwardInput(gradOutput: gy, weight: w, gradInput: gx, kernels: kernels)
+        default:
+            GemmGradients(shape: shape).backwardInput(gradOutput: gy, weight: w, gradInput: gx, kernels: kernels)
+        }
+    }
+
+    /// `∂L/∂w` of the correlation. `gradWeight` is overwritten.
+    func backwardWeight(gradOutput gy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
+                        gradWeight gw: UnsafeMutablePointer<Float>) {
+        let kernels = Runtime.kernels
+        switch algorithm {
+        case .depthwise:
+            DepthwiseConvolution(shape: shape).backwardWeight(gradOutput: gy, input: x, gradWeight: gw, kernels: kernels)
+        default:
+            GemmGradients(shape: shape).backwardWeight(gradOutput: gy, input: x, gradWeight: gw, kernels: kernels)
+        }
+    }
+
+    /// The input, zero-padded and split by stride phase so that each tap reads one contiguous run.
+    func forwardSource(nr: Int) -> PhaseSplitSource {
+        let s = shape
+        let maxDy = (s.kH - 1) * s.dilationH, maxDx = (s.kW - 1) * s.dilationW
+        let phaseY = Array(Set((0..<s.kH).map { $0 * s.dilationH % s.strideH })).sorted()
+        let phaseX = Array(Set((0..<s.kW).map { $0 * s.dilationW % s.strideW })).sorted()
+        let pitch = s.outW + maxDx / s.strideW
+        return PhaseSplitSource(channels: s.inChannels, srcH: s.inH, srcW: s.inW, sy: s.strideH, sx: s.strideW,
+                                top: s.padTop, left: s.padLeft, phaseY: phaseY, phaseX: phaseX,
+                                rows: s.outH + maxDy / s.strideH, pitch: pitch, slack: pitch + 2 * nr)
+    }
+
+    /// The forward correlation over `source`: A = weights `[C_out/g, C_in/g·kH·kW]` per group,
+    /// taps = (input channel, kh, kw).
+    func forwardProblem(_ source: PhaseSplitSource) -> IndirectGemm {
+        let s = shape
+        var p = IndirectGemm()
+        p.batch = s.batch
+        p.groups = s.groups
+        p.m = s.outPerGroup
+        p.k = s.inPerGroup * s.kernelArea
+        p.aGroupStride = p.m * p.k
+        p.lda = p.k
+        p.bOffset.reserveCapacity(p.k)
+        for c in 0..<s.inPerGroup {
+            for kh in 0..<s.kH {
+                for kw in 0..<s.kW {
+                    p.bOffset.append(source.offset(channel: c, dyRaw: kh * s.dilationH, dxRaw: kw * s.dilationW))
+                }
+            }
+        }
+        p.srcImageStride = source.imageStride
+        p.srcGroupStride = s.inPerGroup * source.channelStride
+        p.gridH = s.outH
+        p.pitch = source.pitch
+        p.validW = s.outW
+        p.dstImageStride = s.outChannels * s.outPlane
+        p.dstGroupStride = s.outPerGroup * s.outPlane
+        p.dstRowStride = s.outPlane
+        p.dstY = s.outW
+        p.dstX = 1
+        return p
+    }
+
+    /// A 1×1 stride-1 unpadded correlation reads the input planes in place.
+    func pointwiseProblem() -> IndirectGemm {
+        let s = shape
+        var p = IndirectGemm()
+        p.batch = s.batch
+        p.groups = s.groups
+        p.m = s.outPerGroup
+        p.k = s.inPerGroup
+        p.aGroupStride = p.m * p.k
+        p.lda = p.k
+        p.bOffset = (0..<p.k).map { $0 * s.inPlane }
+        p.srcImageStride = s.inChannels * s.inPlane
+        p.srcGroupStride = s.inPerGroup * s.inPlane
+        p.gridH = s.outH
+        p.pitch = s.outW
+        p.validW = s.outW
+        p.dstImageStride = s.outChannels * s.outPlane
+        p.dstGroupStride = s.outPerGroup * s.outPlane
+        p.dstRowStride = s.outPlane
+        p.dstY = s.outW
+        p.dstX = 1
+        p.sourceHasNoSlack = true
+        return p
+    }
+}
+
+/// Adds `bias[c]` to every element of channel `c` of `[N, C, plane]` data, in parallel.
+func addBiasFast(_ bias: UnsafePointer<Float>, to data: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
+    parallelFor(batch * channels) { range, _ in
+        for item in range {
+            let b = bias[item % channels]
+            let row = data + item * plane
+            for i in 0..<plane { row[i] += b }
+        }
+    }
+}
+
+/// `∂L/∂b[c] = Σ_{n, o} ∂L/∂y[n, c, o]`, in parallel over channels (each sum in a fixed order).
+func biasGradientFast(_ gradOutput: UnsafePointer<Float>, into gradBias: UnsafeMutablePointer<Float>,
+                      batch: Int, channels: Int, plane: Int) {
+    parallelFor(channels) { range, _ in
+        for c in range {
+            var total: Float = 0
+            for n in 0..<batch {
+                let row = gradOutput + (n * channels + c) * plane
+                var lanes = SIMD8<Float>()
+                var i = 0
+                while i + 8 <= plane {
+                    lanes += UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
+                    i += 8
+                }
+                var sum = lanes.sum()
+                while i < plane { sum += row[i]; i += 1 }
+                total += sum
+            }
+            gradBias[c] = total
+        }
+    }
+}

@@ -1,0 +1,269 @@
+import CConvKitKernels
+
+/// A copy of `[N, C, h, w]` planes, zero-padded and split into stride phases, laid out so that
+/// every tap of a correlation reads one contiguous run of it (indirect convolution).
+///
+/// Plane `c` of image `n` becomes `phases.count` sub-planes of `rows × pitch` floats:
+/// `sub[φ = (py, px)][i][j] = src[i·sy + py − top][j·sx + px − left]` (0 outside the source).
+/// A correlation tap that reads source row `oy·sy + kh·d − top` then reads sub-plane row
+/// `oy + ⌊kh·d / sy⌋` of phase `kh·d mod sy` — for every output row `oy`. So with positions
+/// numbered `j = oy·pitch + ox` on a grid `pitch` wide (columns `ox ≥ OW` computed and
+/// discarded), tap `t` of position `j` is `buffer[tapOffset(t) + j]`.
+struct PhaseSplitSource {
+    let channels: Int
+    let srcH: Int, srcW: Int
+    let sy: Int, sx: Int
+    let top: Int, left: Int
+    /// Distinct row and column phases in use.
+    let phaseY: [Int]
+    let phaseX: [Int]
+    let rows: Int, pitch: Int
+    /// Floats after the last plane that over-reading tiles may touch.
+    let slack: Int
+
+    var subPlane: Int { rows * pitch }
+    var channelStride: Int { phaseY.count * phaseX.count * subPlane }
+    var imageStride: Int { channels * channelStride }
+    func count(batch: Int) -> Int { batch * imageStride + slack }
+
+    /// Offset of the run of a tap reading source row `oy·sy + dyRaw − top`, column `ox·sx + dxRaw − left`
+    /// (`dyRaw`, `dxRaw` ≥ 0), in channel `c`.
+    func offset(channel c: Int, dyRaw: Int, dxRaw: Int) -> Int {
+        let py = phaseY.firstIndex(of: dyRaw % sy)!, px = phaseX.firstIndex(of: dxRaw % sx)!
+        return c * channelStride + (py * phaseX.count + px) * subPlane + (dyRaw / sy) * pitch + dxRaw / sx
+    }
+
+    /// Fills `buffer` from `src` (`[batch, channels, srcH, srcW]`), in parallel over planes.
+    func fill(_ buffer: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, batch: Int) {
+        let layout = self
+        parallelFor(batch * channels) { range, _ in
+            for plane in range {
+                layout.fillChannel(buffer + plane * layout.channelStride, from: src + plane * layout.srcH * layout.srcW)
+            }
+        }
+        (buffer + batch * imageStride).initialize(repeating: 0, count: slack)
+    }
+
+    /// Fills the `channelStride` floats of one channel from its `srcH × srcW` plane.
+    func fillChannel(_ dst: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>) {
+        let phases = phaseX.count
+        for (iy, py) in phaseY.enumerated() {
+            let base = dst + iy * phases * subPlane
+            if sx == 2 && phaseX == [0, 1] {
+                // Both column phases of a row in one pass (deinterleave).
+                fillSubPlanePair(base, base + subPlane, from: plane, py: py)
+            } else {
+                for (ix, px) in phaseX.enumerated() { fillSubPlane(base + ix * subPlane, from: plane, py: py, px: px) }
+            }
+        }
+    }
+
+    /// Columns `j` of phase `px` with `0 ≤ j·sx + px − left < srcW`: `firstJ..<endJ`.
+    @inline(__always)
+    private func validColumns(_ px: Int) -> (Int, Int) {
+        let firstJ = left - px <= 0 ? 0 : (left - px + sx - 1) / sx
+        let endJ = max(firstJ, min(pitch, srcW + left - px <= 0 ? 0 : (srcW + left - px + sx - 1) / sx))
+        return (firstJ, endJ)
+    }
+
+    @inline(__always)
+    private func fillSubPlane(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int, px: Int) {
+        let (firstJ, endJ) = validColumns(px)
+        for i in 0..<rows {
+            let line = dst + i * pitch
+            let iy = i * sy + py - top
+            guard iy >= 0 && iy < srcH else {
+                line.initialize(repeating: 0, count: pitch)
+                continue
+            }
+            line.initialize(repeating: 0, count: firstJ)
+            var s = src + iy * srcW + (firstJ * sx + px - left)
+            if sx == 1 {
+                (line + firstJ).initialize(from: s, count: endJ - firstJ)
+            } else {
+                for j in firstJ..<endJ {
+                    line[j] = s.pointee
+                    s += sx
+                }
+            }
+            (line + endJ).initialize(repeating: 0, count: pitch - endJ)
+        }
+    }
+
+    /// Stride-2 columns: even source columns to phase 0, odd ones to phase 1, one row at a time.
+    @inline(__always)
+    private func fillSubPlanePair(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>,
+                                  from src: UnsafePointer<Float>, py: Int) {
+        let (first0, end0) = validColumns(0), (first1, end1) = validColumns(1)
+        for i in 0..<rows {
+            let e = even + i * pitch, o = odd + i * pitch
+            let iy = i * sy + py - top
+            guard iy >= 0 && iy < srcH else {
+                e.initialize(repeating: 0, count: pitch)
+                o.initialize(repeating: 0, count: pitch)
+                continue
+            }
+            let row = src + iy * srcW
+            e.initialize(repeating: 0, count: first0)
+            o.initialize(repeating: 0, count: first1)
+            // Source column c = 2j − left (+1): take pairs while both phases are in range.
+            let start = max(first0, first1), end = min(end0, end1)
+            var j = start
+            if end > start {
+                // A SIMD16 load from column 2j − left holds 8 (phase 0, phase 1) pairs.
+                while j + 8 <= end {
+                    let v = UnsafeRawPointer(row + (2 &* j &- left)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(e + j).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(o + j).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                    j &+= 8
+                }
+            }
+            for k in first0..<start { e[k] = row[2 &* k &- left] }
+            for k in first1..<start { o[k] = row[2 &* k &+ 1 &- left] }
+            for k in j..<end0 { e[k] = row[2 &* k &- left] }
+            for k in j..<end1 { o[k] = row[2 &* k &+ 1 &- left] }
+            (e + end0).initialize(repeating: 0, count: pitch - end0)
+            (o + end1).initialize(repeating: 0, count: pitch - end1)
+        }
+    }
+}
+
+/// One indirect-GEMM convolution problem: for every image `n` and group `g`,
+///
+///     C[m, j] = init[m] + Σ_{k < K} A[m, k] · src[n, g][bOffset[k] + j]
+///
+/// over grid positions `j = y·pitch + x` (`y < gridH`, `x < pitch`; columns `x ≥ validW` are
+/// computed and dropped). `A` is row-major per group. Results go to
+/// `dst + n·dstImageStride + g·dstGroupStride + m·dstRowStride + dstOffset + y·dstY + x·dstX`.
+///
+/// Work is split over tiles of `NR` positions (never over K), so the result of every element
+/// is the same for any thread count.
+struct IndirectGemm {
+    var batch = 1
+    var groups = 1
+    var m = 0
+    var k = 0
+    /// `A` of group `g` starts at `a + g·aGroupStride`; rows are `lda` apart; columns contiguous.
+    var aGroupStride = 0
+    var lda = 0
+    var bOffset: [Int] = []
+    var srcImageStride = 0
+    var srcGroupStride = 0
+    var gridH = 0
+    var pitch = 0
+    var validW = 0
+    var dstImageStride = 0
+    var dstGroupStride = 0
+    var dstRowStride = 0
+    var dstOffset = 0
+    var dstY = 0, dstX = 1
+    /// The source is the caller's tensor (no slack after it): tiles running past the end of the
+    /// last image's grid are packed instead of read in place.
+    var sourceHasNoSlack = false
+
+    /// Whether grid positions map one-to-one onto consecutive output elements.
+    private var contiguous: Bool { pitch == validW && dstX == 1 && dstY == validW }
+
+    /// K-block depth: the B rows of a block stay in L1 across the M tiles of a column tile.
+    static func blockDepth(k: Int, nr: Int) -> Int {
+        guard k > 0 else { return 1 }
+        let limit = max(32, 3072 / nr)
+        let blocks = (k + limit - 1) / limit
+        return (k + blocks - 1) / blocks
+    }
+
+    func run(a: UnsafePointer<Float>, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
+             bias: UnsafePointer<Float>?, kernels: KernelTable) {
+        guard m > 0, gridH > 0, pitch > 0, validW > 0, batch > 0, groups > 0 else { return }
+        let nr = kernels.nr, mr = kernels.mr
+        let positions = gridH * pitch
+        let tilesPerImage = (positions + nr - 1) / nr
+        let kc = Self.blockDepth(k: k, nr: nr)
+        let gemm = kernels.gemm, gemmIndirect = kernels.gemmIndirect
+        let problem = self
+        let direct = contiguous
+        bOffset.withUnsafeBufferPointer { bOffset in
+            let offsets = bOffset.baseAddress!
+            parallelFor(batch * groups * tilesPerImage) { range, scratch in
+                scratch.reset()
+                let packs = problem.sourceHasNoSlack
+                scratch.reserve(floats: problem.m * nr + (packs ? problem.k * nr : 0))
+                let block = scratch.floats(problem.m * nr)
+                let panel = packs ? scratch.floats(problem.k * nr) : block
+                var rows = [UnsafePointer<Float>?](repeating: nil, count: mr)
+                rows.withUnsafeMutableBufferPointer { rows in
+                    let aRows = rows.baseAddress!
+                    for item in range {
+                        let tile = item % tilesPerImage, ng = item / tilesPerImage
+                        let g = ng % problem.groups, n = ng / problem.groups
+                        let j0 = tile * nr
+                        let count = min(nr, positions - j0)
+                        let source = src + n * problem.srcImageStride + g * problem.srcGroupStride
+                        let out = dst + n * problem.dstImageStride + g * problem.dstGroupStride + problem.dstOffset
+                        let aGroup = a + g * problem.aGroupStride
+                        let biasGroup = bias.map { $0 + g * problem.m }
+                        // C goes straight to the output when the tile is whole and contiguous there.
+                        let inPlace = direct && count == nr
+                        let c = inPlace ? out + j0 : block
+                        let ldc = inPlace ? problem.dstRowStride : nr
+                        let packed = packs && count < nr
+                        if packed {
+                            for kk in 0..<problem.k {
+                                let s = source + offsets[kk] + j0, d = panel + kk * nr
+                                for j in 0..<count { d[j] = s[j] }
+                                for j in count..<nr { d[j] = 0 }
+                            }
+                        }
+                        if problem.k == 0 {
+                            for r in 0..<problem.m {
+                                for j in 0..<nr { c[r * ldc + j] = biasGroup?[r] ?? 0 }
+                            }
+                        }
+                        var k0 = 0
+                        while k0 < problem.k {
+                            let kcb = min(kc, problem.k - k0)
+                            var r = 0
+                            while r < problem.m {
+                                let mrows = min(mr, problem.m - r)
+                                for i in 0..<mrows { aRows[i] = aGroup + (r + i) * problem.lda + k0 }
+                                let rowBias = k0 == 0 ? biasGroup.map { $0 + r } : nil
+                                if packed {
+                                    gemm(mrows, nr, kcb, aRows, 1, panel + k0 * nr, nr, c + r * ldc, ldc, 1,
+                                         rowBias, k0 == 0 ? 0 : 1)
+                                } else {
+                                    gemmIndirect(mrows, kcb, aRows, 1, source + j0, offsets + k0, c + r * ldc, ldc,
+                                                 rowBias, k0 == 0 ? 0 : 1)
+                                }
+                                r += mrows
+                            }
+                            k0 += kcb
+                        }
+                        if !inPlace {
+                            // Scatter the valid positions of the tile, one grid row segment at a time.
+                            var y = j0 / problem.pitch, x = j0 % problem.pitch, j = 0
+                            while j < count {
+                                let run = min(count - j, problem.pitch - x)
+                                let valid = min(run, max(problem.validW - x, 0))
+                                if valid > 0 {
+                                    let o = out + y * problem.dstY + x * problem.dstX
+                                    let dx = problem.dstX
+                                    for r in 0..<problem.m {
+                                        let from = block + r * nr + j, to = o + r * problem.dstRowStride
+                                        if dx == 1 {
+                                            for i in 0..<valid { to[i] = from[i] }
+                                        } else {
+                                            for i in 0..<valid { to[i * dx] = from[i] }
+                                        }
+                                    }
+                                }
+                                j += run
+                                x = 0
+                                y += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import CConvKitKernels
+import Foundation
+
+/// Process-wide settings of ConvKit's fast CPU kernels.
+///
+/// Results do not depend on ``threadCount``: work is split statically over output elements and no
+/// reduction is split between threads, so any thread count gives bitwise-identical results.
+/// They may differ in the last bits between instruction sets (fused vs unfused multiply-add).
+public enum Runtime {
+    /// [threadCount, instructionSet], read and written only through C atomics.
+    nonisolated(unsafe) private static let settings: UnsafeMutablePointer<Int> = {
+        let p = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        p[0] = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        p[1] = Int(ck_best_isa())
+        return p
+    }()
+
+    /// Per-task settings that take precedence over the process-wide ones (tests run suites in
+    /// parallel and must not change each other's settings).
+    struct Override: Sendable {
+        var threadCount: Int?
+        var instructionSet: InstructionSet?
+    }
+    @TaskLocal static var override: Override?
+
+    /// Threads the fast kernels use (default: the number of active processors). At least 1.
+    public static var threadCount: Int {
+        get { override?.threadCount ?? ck_atomic_load(settings) }
+        set { ck_atomic_store(settings, max(1, newValue)) }
+    }
+
+    /// The instruction-set level the fast kernels use: by default the best one this CPU supports.
+    /// Setting a level the CPU lacks selects the best available one below it.
+    public static var instructionSet: InstructionSet {
+        get { override?.instructionSet ?? InstructionSet(rawValue: ck_atomic_load(settings + 1)) ?? .portable }
+        set {
+            let best = availableInstructionSets.last(where: { $0 <= newValue }) ?? .portable
+            ck_atomic_store(settings + 1, best.rawValue)
+        }
+    }
+
+    /// The levels this build can use on this CPU, worst first.
+    public static var availableInstructionSets: [InstructionSet] {
+        InstructionSet.allCases.filter { ck_kernels_for(Int32($0.rawValue)) != nil }
+    }
+
+    /// The kernel table of the current level.
+    static var kernels: KernelTable { KernelTable(instructionSet) }
+}
+
+/// Instruction-set levels of the fast kernels (runtime CPU dispatch).
+public enum InstructionSet: Int, Sendable, CaseIterable, Comparable, CustomStringConvertible {
+    /// Plain clang vectors for the baseline target (SSE2 on x86-64); runs anywhere.
+    case portable = 0
+    /// AArch64 Advanced SIMD.
+    case neon = 1
+    /// x86-64 AVX2 with FMA3.
+    case avx2 = 2
+    /// x86-64 AVX-512F.
+    case avx512 = 3
+
+    public static func < (a: InstructionSet, b: InstructionSet) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { String(cString: KernelTable(self).table.pointee.name) }
+}
+
+/// One level's C kernels and register tile.
+struct KernelTable {
+    let table: UnsafePointer<ck_kernels>
+
+    init(_ isa: InstructionSet) {
+        table = ck_kernels_for(Int32(isa.rawValue)) ?? ck_kernels_for(Int32(CK_ISA_PORTABLE.rawValue))!
+    }
+
+    var isa: InstructionSet { InstructionSet(rawValue: Int(table.pointee.isa)) ?? .portable }
+    /// GEMM tile rows (A) and columns (B), and floats per vector.
+    var mr: Int { table.pointee.mr }
+    var nr: Int { table.pointee.nr }
+    var vw: Int { table.pointee.vw }
+    var gemm: ck_gemm_fn { table.pointee.gemm }
+    var gemmIndirect: ck_gemm_indirect_fn { table.pointee.gemm_indirect }
+    var windowSum: ck_window_sum_fn { table.pointee.window_sum }
+    var windowDot: ck_window_dot_fn { table.pointee.window_dot }
+    var maxPool: ck_max_pool_fn { table.pointee.max_pool }
+}

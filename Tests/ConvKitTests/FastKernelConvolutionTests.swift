@@ -1,0 +1,195 @@
+@testable import ConvKit
+import Testing
+
+/// The fast convolution paths against the reference kernels (`algorithm: .reference`), forward and
+/// all three gradients, on every instruction set this CPU has, over shapes that cross the tile
+/// boundaries (channel counts around the GEMM's MR rows, widths and position counts around its NR
+/// columns and the window kernels' vector blocks, K and position blocks), every stride, dilation,
+/// group and padding kind; and bitwise-identical results for 1, 2 and 3 threads.
+@Suite("Fast convolution kernels")
+struct FastKernelConvolutionTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var rank = 2
+        var input: [Int]
+        var weight: [Int]
+        var stride: Dims = 1
+        var padding: Padding = 0
+        var dilation: Dims = 1
+        var groups = 1
+        var mode: PaddingMode = .zeros
+        var transposed = false
+        var outputPadding: Dims = 0
+        var algorithm: ConvAlgorithm? = nil
+
+        var testDescription: String {
+            "\(transposed ? "conv_transpose" : "conv")\(rank)d x\(input) w\(weight) s\(stride) p\(padding) d\(dilation) g\(groups)"
+                + (mode == .zeros ? "" : " \(mode)") + (algorithm.map { " \($0)" } ?? "")
+        }
+
+        func plan(_ algorithm: ConvAlgorithm?) throws -> ConvolutionPlan {
+            if transposed {
+                return try ConvolutionPlan(transposedSpatialRank: rank, inputShape: input, weightShape: weight, hasBias: true,
+                                           stride: stride, padding: padding, outputPadding: outputPadding, groups: groups,
+                                           dilation: dilation, algorithm: algorithm)
+            }
+            return try ConvolutionPlan(spatialRank: rank, inputShape: input, weightShape: weight, hasBias: true, stride: stride,
+                                       padding: padding, dilation: dilation, groups: groups, paddingMode: mode, algorithm: algorithm)
+        }
+    }
+
+    /// Hand-picked boundary cases.
+    static let edges: [Case] = [
+        // GEMM rows (MR = 6 or 8) and K blocks (K = 24·9 = 216 > one block).
+        Case(input: [1, 24, 9, 10], weight: [13, 24, 3, 3], padding: 1),
+        Case(input: [2, 3, 17, 16], weight: [7, 3, 3, 3], padding: 1),
+        Case(input: [1, 5, 8, 33], weight: [1, 5, 3, 3], padding: 1),
+        // Position blocks of the weight gradient (> 512 positions), stride phases.
+        Case(input: [1, 4, 26, 30], weight: [5, 4, 3, 3], padding: 1),
+        Case(input: [2, 4, 23, 21], weight: [6, 4, 3, 3], stride: 2, padding: 1),
+        Case(input: [1, 3, 29, 31], weight: [8, 3, 7, 7], stride: 2, padding: 3),
+        Case(input: [1, 4, 13, 14], weight: [4, 4, 3, 3], stride: 3, padding: 2, dilation: 2),
+        Case(input: [1, 8, 11, 11], weight: [8, 8, 3, 3], padding: 2, dilation: 2),
+        Case(input: [3, 6, 7, 9], weight: [9, 2, 3, 3], padding: 1, groups: 3),
+        Case(input: [1, 8, 6, 6], weight: [16, 1, 3, 3], padding: 1, groups: 8),
+        Case(input: [2, 5, 5, 7], weight: [5, 5, 5, 2], padding: .same),
+        Case(input: [1, 3, 6, 7], weight: [4, 3, 3, 3], padding: .asymmetric(low: [2, 0], high: [0, 3])),
+        Case(input: [1, 3, 6, 7], weight: [4, 3, 3, 3], padding: 2, mode: .reflect),
+        Case(input: [1, 3, 6, 7], weight: [4, 3, 2, 3], padding: [1, 2], mode: .circular),
+        Case(input: [1, 3, 2, 3], weight: [4, 3, 2, 2], stride: 3, padding: 2),
+        // Pointwise: positions around NR, the last tile read past the tensor's end.
+        Case(input: [1, 7, 1, 1], weight: [6, 7, 1, 1]),
+        Case(input: [2, 9, 3, 5], weight: [13, 9, 1, 1]),
+        Case(input: [3, 4, 4, 8], weight: [7, 4, 1, 1]),
+        Case(input: [1, 17, 5, 7], weight: [5, 17, 1, 1], groups: 1),
+        Case(input: [2, 6, 4, 9], weight: [6, 3, 1, 1], groups: 2),
+        Case(input: [1, 8, 9, 9], weight: [12, 8, 1, 1], stride: 2),
+        // Depthwise: row lengths around the vector blocks (32 and 64 floats), strides, multipliers.
+        Case(input: [1, 3, 4, 65], weight: [3, 1, 3, 3], padding: 1, groups: 3),
+        Case(input: [2, 2, 9, 33], weight: [2, 1, 3, 3], stride: 2, padding: 1, groups: 2),
+        Case(input: [1, 2, 10, 12], weight: [4, 1, 3, 3], stride: 3, padding: 1, groups: 2),
+        Case(input: [1, 3, 8, 17], weight: [6, 1, 5, 5], padding: 4, dilation: 2, groups: 3),
+        Case(input: [1, 4, 7, 7], weight: [4, 1, 1, 1], groups: 4),
+        Case(input: [1, 4, 7, 7], weight: [4, 1, 3, 3], padding: .same, groups: 4, mode: .reflect),
+        Case(input: [1, 4, 7, 8], weight: [4, 1, 2, 4], stride: [2, 1], padding: .asymmetric(low: [0, 2], high: [1, 1]), groups: 4),
+        Case(input: [1, 4, 7, 8], weight: [4, 1, 3, 3], padding: 1, groups: 4, algorithm: .gemm),
+        // 1-D and transposed.
+        Case(rank: 1, input: [2, 3, 40], weight: [5, 3, 3], stride: 2, padding: 1),
+        Case(rank: 1, input: [1, 2, 19], weight: [2, 1, 4], padding: .causal, dilation: 2, groups: 2),
+        Case(rank: 1, input: [1, 4, 33], weight: [4, 1, 3], padding: 1, groups: 4),
+        Case(input: [1, 4, 5, 6], weight: [4, 3, 3, 3], stride: 2, padding: 1, transposed: true, outputPadding: 1),
+        Case(input: [2, 4, 4, 5], weight: [4, 2, 4, 3], stride: [2, 3], padding: [1, 0], groups: 2, transposed: true),
+        Case(input: [1, 3, 6, 5], weight: [3, 1, 3, 3], stride: 2, padding: 1, groups: 3, transposed: true),
+        Case(input: [1, 2, 3, 4], weight: [2, 3, 3, 2], stride: [2, 1], padding: [1, 0], dilation: [1, 2], transposed: true,
+             outputPadding: [1, 1]),
+    ]
+
+    /// Seeded random configurations over the same boundaries.
+    static let random: [Case] = {
+        var rng = RandomGenerator(seed: 0xC0FFEE)
+        func pick<T>(_ values: [T]) -> T { values[Int(rng.next() % UInt64(values.count))] }
+        var cases: [Case] = []
+        while cases.count < 60 {
+            let depthwise = cases.count % 3 == 2
+            let groups = depthwise ? pick([1, 2, 3, 5]) : pick([1, 1, 1, 2, 3])
+            let inPer = depthwise ? 1 : pick([1, 2, 3, 5, 8])
+            let outPer = depthwise ? pick([1, 1, 2]) : pick([1, 2, 5, 6, 7, 13])
+            let k = [pick([1, 2, 3, 3, 5]), pick([1, 2, 3, 3, 5])]
+            let c = Case(input: [pick([1, 1, 2, 3]), inPer * groups, pick([1, 2, 5, 8, 9]), pick([1, 3, 7, 8, 15, 16, 17, 31, 33])],
+                         weight: [outPer * groups, inPer, k[0], k[1]],
+                         stride: [pick([1, 1, 2, 3]), pick([1, 1, 2, 3])], padding: pick([0, 1, 2, .same]),
+                         dilation: [pick([1, 1, 2]), pick([1, 1, 2])], groups: groups)
+            if (try? c.plan(nil)) != nil { cases.append(c) }
+        }
+        return cases
+    }()
+
+    static func check(_ c: Case, isa: InstructionSet, threads: Int = 2) throws {
+        var rng = RandomGenerator(seed: 42)
+        let reference = try c.plan(.reference)
+        let x: Tensor<Float> = rng.tensor(c.input)
+        let w: Tensor<Float> = rng.tensor(c.weight)
+        let b: Tensor<Float> = rng.tensor([reference.outChannels])
+        let g: Tensor<Float> = rng.tensor(reference.outputShape)
+        let expected = try reference.forward(x, weight: w, bias: b)
+        let expectedGradients = try reference.backward(gradOutput: g, input: x, weight: w)
+        try Runtime.$override.withValue(.init(threadCount: threads, instructionSet: isa)) {
+            let plan = try c.plan(c.algorithm)
+            #expect(plan.algorithm != .reference, "\(c.testDescription): expected a fast path")
+            let y = try plan.forward(x, weight: w, bias: b)
+            let gradients = try plan.backward(gradOutput: g, input: x, weight: w)
+            let label = "\(c.testDescription) [\(isa), \(plan.algorithm)]"
+            expectClose(y, expected, "\(label) forward")
+            expectClose(gradients.input, expectedGradients.input, "\(label) grad input")
+            expectClose(gradients.weight, expectedGradients.weight, "\(label) grad weight")
+            expectClose(gradients.bias, expectedGradients.bias, "\(label) grad bias")
+        }
+    }
+
+    static func expectClose(_ actual: Tensor<Float>?, _ expected: Tensor<Float>?, _ label: String) {
+        guard let actual, let expected else {
+            #expect(actual == nil && expected == nil, "\(label): missing result")
+            return
+        }
+        #expect(actual.shape == expected.shape, "\(label): shape \(actual.shape) vs \(expected.shape)")
+        let error = actual.maxAbsDifference(expected) ?? .infinity
+        let scale = max(expected.scalars.map(abs).max() ?? 0, 1)
+        #expect(error <= 2e-5 * scale, "\(label): differs from the reference by \(error) (scale \(scale))")
+    }
+
+    @Test("boundary cases match the reference on every instruction set", arguments: edges)
+    func boundaries(_ c: Case) throws {
+        for isa in Runtime.availableInstructionSets { try Self.check(c, isa: isa) }
+    }
+
+    @Test("random cases match the reference on every instruction set", arguments: random)
+    func randomCases(_ c: Case) throws {
+        for isa in Runtime.availableInstructionSets { try Self.check(c, isa: isa, threads: 3) }
+    }
+
+    @Test("1, 2 and 3 threads give bitwise-identical results", arguments: Array(edges.prefix(12)) + Array(random.prefix(12)))
+    func threadCounts(_ c: Case) throws {
+        var rng = RandomGenerator(seed: 7)
+        let shapes = try c.plan(.reference)
+        let x: Tensor<Float> = rng.tensor(c.input)
+        let w: Tensor<Float> = rng.tensor(c.weight)
+        let b: Tensor<Float> = rng.tensor([shapes.outChannels])
+        let g: Tensor<Float> = rng.tensor(shapes.outputShape)
+        var results: [[Tensor<Float>]] = []
+        for threads in [1, 2, 3] {
+            try Runtime.$override.withValue(.init(threadCount: threads)) {
+                let plan = try c.plan(c.algorithm)
+                let y = try plan.forward(x, weight: w, bias: b)
+                let gradients = try plan.backward(gradOutput: g, input: x, weight: w)
+                results.append([y, gradients.input!, gradients.weight!, gradients.bias!])
+            }
+        }
+        for t in 1..<results.count {
+            for (index, name) in ["forward", "grad input", "grad weight", "grad bias"].enumerated() {
+                #expect(results[t][index].scalars == results[0][index].scalars,
+                        "\(c.testDescription): \(name) with \(t + 1) threads differs from 1 thread")
+            }
+        }
+    }
+
+    @Test("forced algorithms are checked")
+    func forcedAlgorithms() throws {
+        #expect(throws: ConvKitError.self) {
+            try ConvolutionPlan(spatialRank: 2, inputShape: [1, 4, 5, 5], weightShape: [4, 4, 3, 3], hasBias: false,
+                                algorithm: .depthwise)
+        }
+        #expect(throws: ConvKitError.self) {
+            try ConvolutionPlan(spatialRank: 2, inputShape: [1, 4, 5, 5], weightShape: [4, 4, 3, 3], hasBias: false,
+                                algorithm: .pointwise)
+        }
+        #expect(throws: ConvKitError.self) {
+            try ConvolutionPlan(spatialRank: 3, inputShape: [1, 2, 3, 3, 3], weightShape: [2, 2, 1, 1, 1], hasBias: false,
+                                algorithm: .gemm)
+        }
+        let auto = try ConvolutionPlan(spatialRank: 2, inputShape: [1, 4, 5, 5], weightShape: [4, 1, 3, 3], hasBias: false, groups: 4)
+        #expect(auto.algorithm == .depthwise)
+        let pointwise = try ConvolutionPlan(spatialRank: 2, inputShape: [1, 4, 5, 5], weightShape: [4, 4, 1, 1], hasBias: false)
+        #expect(pointwise.algorithm == .pointwise)
+        let volume = try ConvolutionPlan(spatialRank: 3, inputShape: [1, 2, 3, 3, 3], weightShape: [2, 2, 1, 1, 1], hasBias: false)
+        #expect(volume.algorithm == .reference)
+    }
+}
