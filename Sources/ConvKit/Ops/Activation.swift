@@ -4,13 +4,32 @@ import Foundation
 extension Activation {
     /// `f(x)` for every element.
     public func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> {
-        Tensor(uncheckedShape: x.shape, scalars: x.scalars.map(value))
+        var output = x.scalars
+        output.withUnsafeMutableBufferPointer { y in
+            switch self {
+            // The common cases as plain loops; the rest through `value`.
+            case .relu: for i in y.indices { y[i] = max(y[i], 0) }
+            case .identity: break
+            default: for i in y.indices { y[i] = value(y[i]) }
+            }
+        }
+        return Tensor(uncheckedShape: x.shape, scalars: output)
     }
 
     /// `∂L/∂x = ∂L/∂y · f′(x)`.
     public func backward(gradOutput: Tensor<Float>, input: Tensor<Float>) throws -> Tensor<Float> {
         try checkShape(gradOutput, input.shape, op: typeName, argument: "grad_output")
-        return Tensor(uncheckedShape: input.shape, scalars: zip(gradOutput.scalars, input.scalars).map { $0 * derivative($1) })
+        var gradInput = gradOutput.scalars
+        gradInput.withUnsafeMutableBufferPointer { g in
+            input.withUnsafeBufferPointer { x in
+                switch self {
+                case .relu: for i in g.indices where !(x[i] > 0) { g[i] = 0 }
+                case .identity: break
+                default: for i in g.indices { g[i] *= derivative(x[i]) }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: input.shape, scalars: gradInput)
     }
 
     private static let sqrt2OverPi = Float((2 / Double.pi).squareRoot())

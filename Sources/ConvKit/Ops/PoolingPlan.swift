@@ -25,6 +25,8 @@ public struct PoolingPlan: Sendable {
     let reduction: Reduction
     let planes: Int
     let windows: Windows3D
+    /// The `Float` path (the reference kernels stay the oracle, and serve other types).
+    let fast: FastPooling
 
     /// Prepares `max_pool1d/2d/3d`. `stride` defaults to `kernelSize`; padding (each side at most
     /// half the kernel) pads with −∞. Beyond PyTorch, `padding` may be `.same` (TensorFlow rule)
@@ -118,6 +120,7 @@ public struct PoolingPlan: Sendable {
         self.reduction = reduction
         self.planes = x.batch * x.channels
         self.windows = Windows3D(axes)
+        self.fast = FastPooling(planes: x.batch * x.channels, windows: windows)
         self.outputShape = x.outputShape(channels: x.channels, spatial: axes.map(\.outputSize))
     }
 
@@ -125,13 +128,61 @@ public struct PoolingPlan: Sendable {
 
     /// Pools `input`; max pooling also returns the argmax indices.
     public func forward(_ input: Tensor<Float>) throws -> PoolingResult {
-        let (output, indices) = try run(input)
-        return PoolingResult(output: output, indices: indices)
+        try checkShape(input, inputShape, op: op, argument: "input")
+        let count = outputShape.reduce(1, *)
+        guard count > 0 else {  // an empty batch or channel dimension
+            return PoolingResult(output: Tensor(uncheckedShape: outputShape, scalars: []), indices: isMax ? Tensor(uncheckedShape: outputShape, scalars: []) : nil)
+        }
+        var output = [Float](repeating: 0, count: count)
+        switch reduction {
+        case .max:
+            var indices = [Int](repeating: 0, count: count)
+            input.withUnsafeBufferPointer { x in output.withUnsafeMutableBufferPointer { y in indices.withUnsafeMutableBufferPointer { i in
+                fast.maxForward(input: x.baseAddress!, output: y.baseAddress!, indices: i.baseAddress!)
+            } } }
+            return PoolingResult(output: Tensor(uncheckedShape: outputShape, scalars: output),
+                                 indices: Tensor(uncheckedShape: outputShape, scalars: indices))
+        case let .average(divisor):
+            input.withUnsafeBufferPointer { x in output.withUnsafeMutableBufferPointer { y in
+                fast.avgForward(divisor: divisor, input: x.baseAddress!, output: y.baseAddress!)
+            } }
+            return PoolingResult(output: Tensor(uncheckedShape: outputShape, scalars: output), indices: nil)
+        }
     }
 
     /// The gradient with respect to the input. Max pooling needs the `indices` its forward pass returned.
     public func backward(gradOutput: Tensor<Float>, indices: Tensor<Int>? = nil) throws -> Tensor<Float> {
-        try gradient(gradOutput, indices: indices)
+        try checkShape(gradOutput, outputShape, op: op, argument: "grad_output")
+        var gradInput = [Float](repeating: 0, count: inputShape.reduce(1, *))
+        guard !gradInput.isEmpty, gradOutput.count > 0 else {
+            if isMax { _ = try checkedIndices(indices) }
+            return Tensor(uncheckedShape: inputShape, scalars: gradInput)
+        }
+        switch reduction {
+        case .max:
+            let indices = try checkedIndices(indices)
+            gradOutput.withUnsafeBufferPointer { g in indices.withUnsafeBufferPointer { i in gradInput.withUnsafeMutableBufferPointer { gx in
+                fast.maxBackward(gradOutput: g.baseAddress!, indices: i.baseAddress!, gradInput: gx.baseAddress!)
+            } } }
+        case let .average(divisor):
+            gradOutput.withUnsafeBufferPointer { g in gradInput.withUnsafeMutableBufferPointer { gx in
+                fast.avgBackward(divisor: divisor, gradOutput: g.baseAddress!, gradInput: gx.baseAddress!)
+            } }
+        }
+        return Tensor(uncheckedShape: inputShape, scalars: gradInput)
+    }
+
+    /// The indices of a max pooling's forward pass, checked against this plan.
+    private func checkedIndices(_ indices: Tensor<Int>?) throws -> Tensor<Int> {
+        guard let indices else {
+            throw ConvKitError.invalidArgument(op: op, "the backward pass of max pooling needs the indices of the forward pass")
+        }
+        try checkShape(indices, outputShape, op: op, argument: "indices")
+        let inputPlane = windows.inputPlane
+        if let bad = indices.scalars.first(where: { $0 < 0 || $0 >= inputPlane }) {
+            throw ConvKitError.invalidArgument(op: op, "index \(bad) is outside the input plane of \(inputPlane) elements")
+        }
+        return indices
     }
 
     func run<T: BinaryFloatingPoint>(_ input: Tensor<T>) throws -> (Tensor<T>, Tensor<Int>?) {
@@ -158,14 +209,8 @@ public struct PoolingPlan: Sendable {
         var gradInput = [T](repeating: 0, count: inputShape.reduce(1, *))
         switch reduction {
         case .max:
-            guard let indices else {
-                throw ConvKitError.invalidArgument(op: op, "the backward pass of max pooling needs the indices of the forward pass")
-            }
-            try checkShape(indices, outputShape, op: op, argument: "indices")
+            let indices = try checkedIndices(indices)
             let inputPlane = windows.inputPlane
-            if let bad = indices.scalars.first(where: { $0 < 0 || $0 >= inputPlane }) {
-                throw ConvKitError.invalidArgument(op: op, "index \(bad) is outside the input plane of \(inputPlane) elements")
-            }
             gradOutput.withUnsafeBufferPointer { g in indices.withUnsafeBufferPointer { i in gradInput.withUnsafeMutableBufferPointer {
                 ReferencePooling.maxBackward(planes: planes, inputPlane: inputPlane, outputPlane: windows.outputPlane,
                                              gradOutput: g, indices: i, gradInput: $0)
