@@ -36,7 +36,7 @@ public struct TrainCommand: ParsableCommand {
         let model = try loadModel(self.model)
         let trainer = try ClassifierTrainer(model: model, optimizer: try makeOptimizer(model), batchSize: batchSize,
                                             schedule: try makeSchedule(), shuffleSeed: seed)
-        print("training \(model.parameterCount) parameters on \(train.count) images, testing on \(test.count); \(optimizer) lr \(lr), batch \(batchSize), \(epochs) epochs")
+        say("training \(model.parameterCount) parameters on \(train.count) images, testing on \(test.count); \(optimizer) lr \(lr), batch \(batchSize), \(epochs) epochs")
         var curve = TrainingCurve()
         for epoch in 1...max(epochs, 1) {
             let bar = ProgressBar(title: "epoch \(epoch)/\(epochs)")
@@ -47,12 +47,12 @@ public struct TrainCommand: ParsableCommand {
         }
         curve.stepLosses = trainer.stepLosses
         try model.save(to: URL(fileURLWithPath: checkpoint))
-        print("checkpoint: \(checkpoint)")
+        say("checkpoint: \(checkpoint)")
         if let plot {
             try curve.writeSVG(to: URL(fileURLWithPath: plot))
-            print("plot: \(plot)")
+            say("plot: \(plot)")
         }
-        print(String(format: "test accuracy: %.2f%%", 100 * (curve.epochs.last?.accuracy ?? 0)))
+        say(String(format: "test accuracy: %.2f%%", 100 * (curve.epochs.last?.accuracy ?? 0)))
     }
 
     func makeOptimizer(_ model: any Module) throws -> any Optimizer {
@@ -90,16 +90,16 @@ final class ProgressBar {
         let line = "\(title) [\(String(repeating: "█", count: filled))\(String(repeating: "·", count: 30 - filled))] "
             + String(format: "%3.0f%% %d/%d ETA %3.0fs loss %.4f %5.0f img/s", 100 * fraction, p.batch, p.batches, eta, p.loss, rate)
         if interactive {
-            FileHandle.standardOutput.write(Data(("\r" + line).utf8))
+            say("\r" + line, terminator: "")
         } else if Int(fraction * 10) > lastDecile {
             lastDecile = Int(fraction * 10)
-            print(line)
+            say(line)
         }
     }
 
     func finish(report: ClassifierTrainer.EpochReport, accuracy: Double) {
-        if interactive { print("") }
-        print(String(format: "%@: loss %.4f, %.1f s, %.0f img/s, test accuracy %.2f%%", title, report.meanLoss, report.seconds,
+        if interactive { say("") }
+        say(String(format: "%@: loss %.4f, %.1f s, %.0f img/s, test accuracy %.2f%%", title, report.meanLoss, report.seconds,
                      report.imagesPerSecond, 100 * accuracy))
     }
 }
@@ -108,4 +108,9 @@ final class ProgressBar {
 func loadModel(_ path: String?) throws -> Sequential {
     guard let path else { return try ModelZoo.mnistCNN() }
     return try Sequential(description: try ModelDescription.load(from: URL(fileURLWithPath: path)))
+}
+
+/// Writes a line to standard output at once (unbuffered, so progress shows in logs and pipes too).
+func say(_ text: String, terminator: String = "\n") {
+    FileHandle.standardOutput.write(Data((text + terminator).utf8))
 }

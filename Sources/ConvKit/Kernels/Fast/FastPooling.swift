@@ -20,10 +20,15 @@ struct FastPooling {
     let windows: Windows3D
     private let runs: [Runs]
 
+    /// 2×2 windows with stride 2 over a 2-D plane (the common downsampling): a dedicated loop.
+    private let isPlain2x2: Bool
+
     init(planes: Int, windows: Windows3D) {
         self.planes = planes
         self.windows = windows
         runs = windows.axes.map(Runs.init)
+        isPlain2x2 = windows.axes[0].inputSize == 1 && windows.axes[0].outputSize == 1
+            && runs[1...].allSatisfy { r in r.first.indices.allSatisfy { r.first[$0] == 2 * $0 && r.count[$0] == 2 && r.step[$0] == 1 } }
     }
 
     /// Calls `body(outputIndexInPlane, d0, dn, ds, h0, hn, hs, w0, wn, ws)` for every output of a plane.
@@ -45,6 +50,9 @@ struct FastPooling {
     func maxForward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>) {
         let inPlane = windows.inputPlane, outPlane = windows.outputPlane
         let height = windows.axes[1].inputSize, width = windows.axes[2].inputSize
+        if isPlain2x2 {
+            return maxForward2x2(input: input, output: output, indices: indices)
+        }
         parallelFor(planes) { range, _ in
             for plane in range {
                 let x = input + plane * inPlane, y = output + plane * outPlane, index = indices + plane * outPlane
@@ -61,6 +69,32 @@ struct FastPooling {
                     }
                     y[o] = best
                     index[o] = bestIndex
+                }
+            }
+        }
+    }
+
+    /// ``maxForward(input:output:indices:)`` for 2×2 windows at stride 2: the same comparisons in the same order.
+    private func maxForward2x2(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>) {
+        let width = windows.axes[2].inputSize, height = windows.axes[1].inputSize
+        let outHeight = windows.axes[1].outputSize, outWidth = windows.axes[2].outputSize
+        parallelFor(planes) { range, _ in
+            for plane in range {
+                let x = input + plane * height * width
+                var o = plane * outHeight * outWidth
+                for oh in 0..<outHeight {
+                    let top = 2 * oh * width
+                    for ow in 0..<outWidth {
+                        let i = top + 2 * ow
+                        var best = -Float.infinity, bestIndex = i
+                        @inline(__always) func visit(_ j: Int) {
+                            if x[j] > best || x[j].isNaN { best = x[j]; bestIndex = j }
+                        }
+                        visit(i); visit(i + 1); visit(i + width); visit(i + width + 1)
+                        output[o] = best
+                        indices[o] = bestIndex
+                        o += 1
+                    }
                 }
             }
         }
