@@ -14,7 +14,8 @@ public struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Images per step.") var batchSize = 64
     @Option(help: "Learning rate.") var lr: Float = 1e-3
     @Option(help: "adam, adamw or sgd (momentum 0.9).") var optimizer = "adam"
-    @Option(help: "Learning-rate schedule: constant, step (×0.1 every epoch) or cosine.") var schedule = "constant"
+    @Option(help: "Learning-rate schedule: cosine (annealed to 0 over the epochs, per step), constant, or step (×0.1 every epoch).")
+    var schedule = "cosine"
     @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
     @Option(help: "Worker threads for the kernels (default: all cores).") var threads: Int?
     @Option(help: "Where to write the trained weights (safetensors, PyTorch state_dict keys).") var checkpoint = "mnist-cnn.safetensors"
@@ -27,6 +28,7 @@ public struct TrainCommand: ParsableCommand {
     public func run() throws {
         if let threads {
             guard threads > 0 else { throw CLIError("train: --threads (\(threads)) must be positive") }
+            Runtime.threadCount = threads
         }
         let directory = URL(fileURLWithPath: data)
         var train = try MNIST(directory: directory, split: .train)
@@ -36,7 +38,7 @@ public struct TrainCommand: ParsableCommand {
         let model = try loadModel(self.model)
         let trainer = try ClassifierTrainer(model: model, optimizer: try makeOptimizer(model), batchSize: batchSize,
                                             schedule: try makeSchedule(), shuffleSeed: seed)
-        say("training \(model.parameterCount) parameters on \(train.count) images, testing on \(test.count); \(optimizer) lr \(lr), batch \(batchSize), \(epochs) epochs")
+        say("training \(model.parameterCount) parameters on \(train.count) images, testing on \(test.count); \(optimizer) lr \(lr) (\(schedule)), batch \(batchSize), \(epochs) epochs, \(Runtime.threadCount) threads")
         var curve = TrainingCurve()
         for epoch in 1...max(epochs, 1) {
             let bar = ProgressBar(title: "epoch \(epoch)/\(epochs)")

@@ -29,9 +29,10 @@ struct TrainingTests {
 
     @Test("schedules: step and cosine")
     func schedules() {
-        #expect(LearningRateSchedule.step(stepSize: 2, gamma: 0.5).learningRate(base: 1, epoch: 5) == 0.25)
+        #expect(LearningRateSchedule.step(stepSize: 2, gamma: 0.5).learningRate(base: 1, epoch: 5.5) == 0.25)
         #expect(abs(LearningRateSchedule.cosine(tMax: 4, etaMin: 0).learningRate(base: 1, epoch: 2) - 0.5) < 1e-6)
-        #expect(LearningRateSchedule.cosine(tMax: 4, etaMin: 0.1).learningRate(base: 1, epoch: 4) == 0.1)
+        #expect(abs(LearningRateSchedule.cosine(tMax: 4, etaMin: 0.1).learningRate(base: 1, epoch: 4) - 0.1) < 1e-6)
+        #expect(LearningRateSchedule.constant.learningRate(base: 0.3, epoch: 9) == 0.3)
     }
 
     @Test("parameters carry PyTorch's state_dict names and default initialisation bounds")

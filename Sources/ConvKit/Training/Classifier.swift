@@ -43,12 +43,13 @@ public final class ClassifierTrainer {
     /// One pass over `data` in shuffled batches; `progress` is called after every batch.
     @discardableResult
     public func trainEpoch(on data: MNIST, progress: (Progress) -> Void = { _ in }) throws -> EpochReport {
-        optimizer.learningRate = schedule.learningRate(base: baseLearningRate, epoch: epochsDone)
         model.train()
         let batches = data.batches(size: batchSize, shuffledWith: &shuffler)
         let start = Date()
         var images = 0, lossSum: Float = 0
         for (index, batch) in batches.enumerated() {
+            optimizer.learningRate = schedule.learningRate(
+                base: baseLearningRate, epoch: Double(epochsDone) + Double(index) / Double(batches.count))
             let (x, labels) = data.batch(batch)
             let loss = try Loss.crossEntropy(try model(Variable(x)), labels: labels, labelSmoothing: labelSmoothing)
             optimizer.zeroGrad()

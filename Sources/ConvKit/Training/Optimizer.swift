@@ -99,7 +99,9 @@ public final class Adam: Optimizer {
     public func zeroGrad() { for p in parameters { p.grad = nil } }
 }
 
-/// Learning-rate schedules, stepped once per epoch (PyTorch's `StepLR` and `CosineAnnealingLR`).
+/// Learning-rate schedules (PyTorch's `StepLR` and `CosineAnnealingLR`), as functions of the
+/// training progress in epochs; the trainer evaluates them before every step, so a fractional
+/// epoch gives cosine annealing per step.
 public enum LearningRateSchedule: Sendable, Equatable {
     case constant
     /// `lr = base · γ^⌊epoch / stepSize⌋`.
@@ -107,13 +109,14 @@ public enum LearningRateSchedule: Sendable, Equatable {
     /// `lr = η_min + (base − η_min)·(1 + cos(π·epoch / T_max)) / 2`.
     case cosine(tMax: Int, etaMin: Float)
 
-    /// The learning rate for `epoch` (0-based).
-    public func learningRate(base: Float, epoch: Int) -> Float {
+    /// The learning rate after `epoch` epochs (0-based, fractional within an epoch).
+    public func learningRate(base: Float, epoch: Double) -> Float {
         switch self {
         case .constant: return base
-        case let .step(stepSize, gamma): return base * pow(gamma, Float(epoch / max(stepSize, 1)))
+        case let .step(stepSize, gamma): return base * pow(gamma, Float(Int(epoch) / max(stepSize, 1)))
         case let .cosine(tMax, etaMin):
-            return etaMin + (base - etaMin) * (1 + cos(Float.pi * Float(min(epoch, tMax)) / Float(max(tMax, 1)))) / 2
+            let progress = min(epoch, Double(tMax)) / Double(max(tMax, 1))
+            return etaMin + (base - etaMin) * Float(1 + cos(Double.pi * progress)) / 2
         }
     }
 }
