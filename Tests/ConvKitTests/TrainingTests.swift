@@ -27,6 +27,27 @@ struct TrainingTests {
         }
     }
 
+    @Test("NLL and MSE losses and their gradients")
+    func losses() throws {
+        let logits = Variable(try Tensor(shape: [2, 3], scalars: [1, 2, 3, 0.5, -1, 2]), requiresGrad: true)
+        let crossEntropy = try Loss.crossEntropy(logits, labels: [2, 0])
+        let nll = try Loss.nll(logits.logSoftmax(), labels: [2, 0])
+        #expect(abs(crossEntropy.value.scalars[0] - nll.value.scalars[0]) < 1e-6)
+        // F.nll_loss(F.log_softmax(x, 1), [2, 0]) in PyTorch (float64).
+        let expected: Float = 1.0744586305507688
+        #expect(abs(nll.value.scalars[0] - expected) < 1e-5)
+        try nll.backward()
+        let p0 = [Float(0.09003057), 0.24472847, 0.66524096]
+        #expect(zip(logits.grad!.scalars.prefix(3), [p0[0], p0[1], p0[2] - 1]).allSatisfy { abs($0 - $1 / 2) < 1e-5 })
+        let x = Variable(try Tensor(shape: [3], scalars: [1, 2, 4]), requiresGrad: true)
+        let mse = try Loss.mse(x, target: try Tensor(shape: [3], scalars: [1, 0, 1]))
+        #expect(abs(mse.value.scalars[0] - 13.0 / 3) < 1e-6)
+        try mse.backward()
+        #expect(x.grad!.scalars.elementsEqual([0, 4.0 / 3, 2]) { abs($0 - $1) < 1e-6 })
+        #expect(throws: ConvKitError.self) { try Loss.nll(logits, labels: [3, 0]) }
+        #expect(throws: ConvKitError.self) { try Loss.crossEntropy(logits, labels: [0]) }
+    }
+
     @Test("schedules: step and cosine")
     func schedules() {
         #expect(LearningRateSchedule.step(stepSize: 2, gamma: 0.5).learningRate(base: 1, epoch: 5.5) == 0.25)
@@ -128,6 +149,10 @@ struct TrainingTests {
         }
         let losses = try run()
         #expect(losses.count == 12)
+        // The same seed gives the same losses whatever the thread count.
+        for threads in [1, 3] {
+            #expect(try Runtime.$override.withValue(.init(threadCount: threads)) { try run() } == losses, "\(threads) threads")
+        }
         let first: Float = losses.prefix(4).reduce(0, +), last: Float = losses.suffix(4).reduce(0, +)
         #expect(last < 0.7 * first, "losses: \(losses)")
         #expect(try run() == losses)
