@@ -149,21 +149,22 @@ struct ShapeWalker {
                                     paddingMode: conv.paddingMode)
             }
             let spatial = Array(shape[2...])
+            // (The plan accepted the per-dimension values: one for all dimensions, or one each.)
             let kernel = conv.kernelSize.repeated(to: conv.spatialRank)
+            let stride = conv.stride.repeated(to: conv.spatialRank), dilation = conv.dilation.repeated(to: conv.spatialRank)
             let pad = try context.wrap {
                 try conv.padding.resolved(input: spatial, kernelSize: conv.kernelSize, stride: conv.stride, dilation: conv.dilation)
             }
             var result = Result(shape: plan.outputShape)
-            result.field = try input.field?.appending(kernel: kernel, stride: conv.stride.values, dilation: conv.dilation.values,
-                                                      padLow: pad.low)
+            result.field = try input.field?.appending(kernel: kernel, stride: stride, dilation: dilation, padLow: pad.low)
             result.parameters = Cost.convolutionParameters(inChannels: conv.inChannels, outChannels: conv.outChannels, kernelSize: kernel,
                                                            groups: conv.groups, bias: conv.bias)
             result.macs = Cost.convolutionMACs(batch: shape[0], inChannels: conv.inChannels, outChannels: conv.outChannels,
                                                outputSize: Array(plan.outputShape[2...]), kernelSize: kernel, groups: conv.groups)
-            if conv.padding == .same, conv.stride.values.contains(where: { $0 > 1 }) {
+            if conv.padding == .same, stride.contains(where: { $0 > 1 }) {
                 result.notes.append("padding='same' with stride \(conv.stride) follows TensorFlow's rule: padding \(pad) (PyTorch rejects strided 'same')")
             }
-            result.notes += Self.droppedNotes(spatial, kernel: kernel, stride: conv.stride.values, dilation: conv.dilation.values, pad: pad)
+            result.notes += Self.droppedNotes(spatial, kernel: kernel, stride: stride, dilation: dilation, pad: pad)
             if conv.paddingMode == .circular, (pad.low + pad.high).contains(where: { $0 > 0 }) {
                 result.notes.append("padding_mode 'circular': the padding repeats the opposite border, so units near an edge also see input at the far edge")
             }
@@ -180,8 +181,8 @@ struct ShapeWalker {
             let kernel = conv.kernelSize.repeated(to: conv.spatialRank)
             let pad = try context.wrap { try conv.padding.resolved(input: spatial, kernelSize: conv.kernelSize) }
             var result = Result(shape: plan.outputShape)
-            result.field = input.field?.appendingTransposedConvolution(kernel: kernel, stride: conv.stride.values,
-                                                                       dilation: conv.dilation.values, padLow: pad.low)
+            result.field = input.field?.appendingTransposedConvolution(kernel: kernel, stride: conv.stride.repeated(to: conv.spatialRank),
+                                                                       dilation: conv.dilation.repeated(to: conv.spatialRank), padLow: pad.low)
             if input.field != nil, result.field == nil {
                 result.notes.append("receptive field ends: a transposed convolution with stride \(conv.stride) has a fractional effective stride")
             }
