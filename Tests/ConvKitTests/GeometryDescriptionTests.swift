@@ -189,6 +189,27 @@ struct GeometryDescriptionTests {
         #expect(failure?.message.contains(message) == true, "\(failure?.message ?? "no error")")
     }
 
+    @Test("absurd sizes are errors, not overflow traps or endless planning", arguments: [
+        (model("{\"type\": \"Conv2d\", \"in_channels\": 3, \"out_channels\": 8, \"kernel_size\": 3, \"padding\": 9223372036854775807}"),
+         "layers.0", "\"padding\" must be an integer"),
+        (model("{\"type\": \"Conv2d\", \"in_channels\": 3, \"out_channels\": 8, \"kernel_size\": 3, \"padding\": 2147483647}"),
+         "layers.0", "is too large"),
+        (model("{\"type\": \"Upsample\", \"scale_factor\": 1e300}"), "layers.0", "more than 2147483647 positions"),
+        (model("{\"type\": \"AdaptiveAvgPool2d\", \"output_size\": 2147483647}"), "layers.0", "more than ConvKit plans"),
+        (model("{\"type\": \"MaxPool2d\", \"kernel_size\": 2147483647, \"padding\": 1073741823, \"ceil_mode\": true}"), "layers.0",
+         "more than ConvKit plans"),
+        (model("{\"type\": \"ConvTranspose2d\", \"in_channels\": 3, \"out_channels\": 8, \"kernel_size\": 3, \"stride\": 2147483647}"),
+         "layers.0", "is too large"),
+        (model("{\"type\": \"Linear\", \"in_features\": 32, \"out_features\": 2147483647}, {\"type\": \"Linear\", \"in_features\": 2147483647, \"out_features\": 2147483647}"),
+         "layers.1", "overflows 64-bit integers"),
+        (model("{\"type\": \"ReLU\"}", input: "[2147483647, 2147483647, 32, 32]"), "input_shape", "of at most 2^48 elements"),
+    ])
+    func absurdSizes(json: String, path: String, message: String) {
+        let failure = Self.failure(json)
+        #expect(failure?.path == path, "\(failure.map { "\($0.path): \($0.message)" } ?? "no error")")
+        #expect(failure?.message.contains(message) == true, "\(failure?.message ?? "no error")")
+    }
+
     @Test("a suggested fix really fixes the description")
     func suggestionWorks() throws {
         let broken = Self.model("{\"type\": \"Residual\", \"body\": [{\"type\": \"Conv2d\", \"in_channels\": 3, \"out_channels\": 3, \"kernel_size\": 5, \"dilation\": 2}]}")

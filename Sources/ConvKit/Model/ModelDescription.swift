@@ -87,7 +87,7 @@ public struct ModelDescription: Decodable, Equatable, Sendable {
         switch members["input_shape"] {
         case nil, .null?:
             inputShape = nil
-        case let .array(items)? where !items.isEmpty && items.allSatisfy({ ($0.integer ?? 0) > 0 }):
+        case let .array(items)? where !items.isEmpty && items.count <= 6 && items.allSatisfy({ ($0.integer ?? 0) > 0 }):
             inputShape = items.compactMap(\.integer)
         case let other?:
             throw ConvKitError.invalidModel(
