@@ -29,6 +29,10 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case linear(LinearSpec)
     /// `nn.Upsample` (shape only: nearest, linear, bilinear, bicubic, trilinear).
     case upsample(UpsampleSpec)
+    /// `nn.ZeroPadNd`, `ConstantPadNd`, `ReflectionPadNd`, `ReplicationPadNd`, `CircularPadNd`.
+    case pad(PadSpec)
+    /// `nn.LocalResponseNorm` (across channels).
+    case localResponseNorm(LocalResponseNormSpec)
     /// `body(x) + shortcut(x)`; an empty shortcut is the identity (so is an empty body).
     case residual(body: [LayerSpec], shortcut: [LayerSpec])
     /// Every branch reads the same input; their outputs are concatenated along the channels
@@ -52,6 +56,8 @@ public indirect enum LayerSpec: Equatable, Sendable {
         case .flatten: return "Flatten"
         case .linear: return "Linear"
         case .upsample: return "Upsample"
+        case let .pad(spec): return "\(spec.typeBase)Pad\(spec.spatialRank)d"
+        case .localResponseNorm: return "LocalResponseNorm"
         case .residual: return "Residual"
         case .parallel: return "Parallel"
         case .sequential: return "Sequential"
@@ -240,6 +246,10 @@ public enum Activation: Equatable, Sendable {
     case mish
     case hardswish
     case hardsigmoid
+    /// `nn.Softmax(dim=None)`; `nil` is PyTorch's legacy choice (dimension 0 for 0-, 1- and 3-D inputs, else 1).
+    case softmax(dim: Int?)
+    /// `nn.LogSoftmax(dim=None)`.
+    case logSoftmax(dim: Int?)
     case identity
 
     /// The PyTorch class name.
@@ -256,6 +266,8 @@ public enum Activation: Equatable, Sendable {
         case .mish: return "Mish"
         case .hardswish: return "Hardswish"
         case .hardsigmoid: return "Hardsigmoid"
+        case .softmax: return "Softmax"
+        case .logSoftmax: return "LogSoftmax"
         case .identity: return "Identity"
         }
     }
@@ -327,6 +339,60 @@ public struct UpsampleSpec: Equatable, Sendable {
         self.scaleFactor = scaleFactor
         self.mode = mode
         self.alignCorners = alignCorners
+    }
+}
+
+/// `nn.ZeroPadNd(padding)`, `nn.ConstantPadNd(padding, value)`, `nn.ReflectionPadNd(padding)`,
+/// `nn.ReplicationPadNd(padding)`, `nn.CircularPadNd(padding)`: ``pad(_:_:mode:value:)`` on the
+/// spatial dimensions; negative amounts crop (constant mode).
+public struct PadSpec: Equatable, Sendable {
+    public var spatialRank: Int
+    /// `F.pad`'s list, last dimension first: `[left, right]`, `[left, right, top, bottom]`, …
+    /// (2 × `spatialRank` entries).
+    public var pad: [Int]
+    public var mode: PadMode
+    /// The fill value of constant padding (`ZeroPadNd`: 0).
+    public var value: Double
+
+    public init(spatialRank: Int, pad: [Int], mode: PadMode = .constant, value: Double = 0) {
+        self.spatialRank = spatialRank
+        self.pad = pad.count == 1 ? Array(repeating: pad[0], count: 2 * spatialRank) : pad
+        self.mode = mode
+        self.value = value
+    }
+
+    /// The padding before each spatial dimension, in dimension order.
+    public var low: [Int] {
+        (0..<spatialRank).map { dimension in
+            let index = 2 * (spatialRank - 1 - dimension)
+            return pad.indices.contains(index) ? pad[index] : 0
+        }
+    }
+
+    /// `Zero`, `Constant`, `Reflection`, `Replication` or `Circular`.
+    var typeBase: String {
+        switch mode {
+        case .constant: return value == 0 ? "Zero" : "Constant"
+        case .reflect: return "Reflection"
+        case .replicate: return "Replication"
+        case .circular: return "Circular"
+        }
+    }
+}
+
+/// `nn.LocalResponseNorm(size, alpha=1e-4, beta=0.75, k=1.0)`: normalises each element by its
+/// `size` neighbouring channels.
+public struct LocalResponseNormSpec: Equatable, Sendable {
+    public var size: Int
+    public var alpha: Double
+    public var beta: Double
+    public var k: Double
+
+    public init(size: Int, alpha: Double = 1e-4, beta: Double = 0.75, k: Double = 1) {
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
     }
 }
 

@@ -254,8 +254,38 @@ struct ShapeWalker {
             var result = Result(shape: shape, field: input.field)
             result.parameters = Cost.batchNormParameters(numFeatures: norm.numFeatures, affine: norm.affine)
             return result
+        case let .activation(.softmax(dim)), let .activation(.logSoftmax(dim)):
+            // PyTorch's legacy choice for dim=None: 0 for 0-, 1- and 3-D inputs, else 1.
+            let rank = shape.count
+            let axis = dim.map { $0 < 0 ? $0 + rank : $0 } ?? ([0, 1, 3].contains(rank) ? 0 : 1)
+            guard (0..<max(rank, 1)).contains(axis) else {
+                throw context.error("dim \(dim.map(String.init) ?? "None") does not fit an input of rank \(rank) (shape \(shape)); use -\(rank)…\(rank - 1)")
+            }
+            var result = Result(shape: shape, field: axis >= 2 ? nil : input.field)
+            if axis >= 2, input.field != nil {
+                result.notes.append("receptive field ends: softmax over spatial dimension \(axis) mixes every position")
+            }
+            return result
         case .activation, .dropout:
             return Result(shape: shape, field: input.field)
+        case .localResponseNorm:
+            guard shape.count >= 3 else {
+                throw context.error("expects an input of rank 3 or more [N, C, …], but got shape \(shape)")
+            }
+            return Result(shape: shape, field: input.field)
+        case let .pad(pad):
+            guard pad.pad.count == 2 * pad.spatialRank, shape.count == pad.spatialRank + 2 else {
+                try Self.requireRank(pad.spatialRank, shape, context)
+                throw context.error("padding must have \(2 * pad.spatialRank) entries, but got \(pad.pad)")
+            }
+            let plan = try context.wrap { try PadPlan(op: context.type, inputShape: shape, pad: pad.pad, mode: pad.mode) }
+            var result = Result(shape: plan.outputShape)
+            // Padding is a 1-wide window with stride 1: P grows by p_low·S (a crop shrinks it).
+            result.field = try input.field?.appending(kernel: [1], stride: [1], padLow: pad.low)
+            if pad.mode == .circular, input.field != nil {
+                result.notes.append("circular padding repeats the opposite border, so units near an edge also see input at the far edge")
+            }
+            return result
         case let .flatten(flatten):
             let rank = shape.count
             let start = flatten.startDim < 0 ? flatten.startDim + rank : flatten.startDim
