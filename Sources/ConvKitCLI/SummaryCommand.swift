@@ -5,6 +5,7 @@ import Foundation
 /// `convkit summary SPEC.json [--input-shape 1,3,224,224] [--json]`: every layer's output shape,
 /// parameters, MACs and receptive field (size, effective stride, effective padding).
 public struct SummaryCommand: ParsableCommand {
+    /// The command's name, abstract and discussion.
     public static let configuration = CommandConfiguration(
         commandName: "summary",
         abstract: "Shapes, parameters, MACs and receptive fields of a model description (JSON).",
@@ -22,6 +23,7 @@ public struct SummaryCommand: ParsableCommand {
 
     public init() {}
 
+    /// Prints ``render()``.
     public func run() throws {
         print(try render())
     }

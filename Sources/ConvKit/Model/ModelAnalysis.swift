@@ -16,7 +16,9 @@ public struct ModelAnalysis: Sendable {
         public let depth: Int
         /// The PyTorch class name.
         public let type: String
+        /// The input shape `[N, C, spatial…]`.
         public let inputShape: [Int]
+        /// The output shape.
         public let outputShape: [Int]
         /// Trainable parameters (for a container: of everything inside it).
         public let parameters: Int
@@ -33,10 +35,13 @@ public struct ModelAnalysis: Sendable {
         /// rounding, why the receptive field ends.
         public let notes: [String]
 
+        /// Whether the layer is in the description's top-level `layers`.
         public var isTopLevel: Bool { depth == 0 }
     }
 
+    /// The input shape `[N, C, spatial…]`.
     public let inputShape: [Int]
+    /// The output shape.
     public let outputShape: [Int]
     /// Every layer, containers before their children.
     public let layers: [Layer]

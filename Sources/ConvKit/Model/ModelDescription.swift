@@ -26,8 +26,10 @@ import Foundation
 public struct ModelDescription: Decodable, Equatable, Sendable {
     /// `[N, C, spatial…]`; `nil` when the description leaves it to the caller.
     public var inputShape: [Int]?
+    /// The layers, applied one after another (`nn.Sequential`).
     public var layers: [LayerSpec]
 
+    /// A description built in code.
     public init(inputShape: [Int]? = nil, layers: [LayerSpec]) {
         self.inputShape = inputShape
         self.layers = layers
