@@ -144,9 +144,12 @@ struct GeometryCLITests {
         #expect(lines.contains("Total MACs: 2,440,960 (2.44 M)"))
         #expect(lines.contains("  5 (MaxPool2d): floor rounding leaves the last 1×1 input positions of the 11×11 input unread"))
         let wavenet = try Self.render(["summary", Self.examples.appendingPathComponent("wavenet.json").path])
-        #expect(wavenet.contains("Output receptive field: 1024, effective stride 1, effective padding 1023"))
+        #expect(wavenet.contains("Output receptive field: r 1024, S 1, P 1023 (unit i sees input −P + i·S … −P + i·S + r − 1)"))
         #expect(wavenet.contains("  1 (Residual): branches misaligned in dimension 0: centres (r − 1)/2 − P are branch 0: [-1.5]; branch 1: [-0.5]"))
         let resnet = try Self.render(["summary", Self.examples.appendingPathComponent("resnet18.json").path])
         #expect(resnet.contains("  4.body.0       Conv2d             [1, 64, 56, 56]       36,864  115,605,504    19×19      4×4      9×9"))
+        let top = try Self.render(["summary", Self.examples.appendingPathComponent("resnet18.json").path, "--depth", "0"])
+        #expect(!top.contains("4.body.0") && top.contains("Total params: 11,689,512"))
+        #expect(top.split(separator: "\n").filter { $0.first?.isNumber == true }.count == 23)
     }
 }
