@@ -267,6 +267,27 @@ def build(spec, path, proxy=False):
         else:
             module = ACTIVATIONS[t]()
         return Node(path, spec, module, window=("same",))
+    if base in ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad"):
+        padding = spec["padding"]
+        flat = list(padding) if isinstance(padding, list) else [padding] * (2 * rank)
+        low = [flat[2 * (rank - 1 - d)] for d in range(rank)]
+        if proxy:
+            module = Pad(low, [flat[2 * (rank - 1 - d) + 1] for d in range(rank)])  # zeros: the field is a box in padded coordinates
+        elif base == "ConstantPad":
+            module = getattr(nn, f"ConstantPad{rank}d")(tuple(flat), spec["value"])
+        else:
+            module = getattr(nn, f"{base}{rank}d")(tuple(flat))
+        return Node(path, spec, module, window=("pool", (1,) * rank, (1,) * rank, (1,) * rank, lambda sizes, low=low: low))
+    if t in ("Softmax", "LogSoftmax"):
+        dim = spec.get("dim")
+        if proxy:
+            return Node(path, spec, nn.Identity(), window=("same",))
+        return Node(path, spec, getattr(nn, t)(dim=dim), window=("softmax", dim))
+    if t == "LocalResponseNorm":
+        if proxy:
+            return Node(path, spec, nn.Identity(), window=("same",))
+        module = nn.LocalResponseNorm(spec["size"], spec.get("alpha", 1e-4), spec.get("beta", 0.75), spec.get("k", 1.0))
+        return Node(path, spec, module, window=("same",))
     if t == "Flatten":
         return Node(path, spec, nn.Flatten(spec.get("start_dim", 1), spec.get("end_dim", -1)), window=("flatten",))
     if t == "Linear":
@@ -345,6 +366,11 @@ def rf_node(node, field, shapes):
         return result, inner
     if kind == "same":
         return field, inner
+    if kind == "softmax":
+        dim = node.window[1]
+        n = len(in_shape)
+        axis = (0 if n in (0, 1, 3) else 1) if dim is None else (dim + n if dim < 0 else dim)
+        return (None if axis >= 2 else field), inner
     if kind == "flatten":
         return (field if list(in_shape) == list(out_shape) else None), inner
     if kind == "none":
@@ -520,22 +546,26 @@ def check_fields(model, summary):
             expected = [(-P + u * S, -P + u * S + r - 1) for (r, S, P), u in zip(field, units)]
             if first != expected or second is None or any(b[0] - a[0] != S for a, b, (_, S, _) in zip(first, second, field)):
                 problems.append(f"layer {entry['path']}: gradient support {first} / {second}, recursion {expected}")
-        # Clipped, at the model's own input size: the first, middle and last output units. An end the input
-        # border cuts off must only contain the support (a dilation hole may skip the last real position);
-        # an end inside the input must be exact.
+        # Clipped, at the model's own input size: the first, middle and last output units. A window inside the
+        # input must equal the support; one the border cuts must contain it (a dilation hole may skip the last
+        # real position, and padding inside the network stands for no input at all).
         _, net = proxy_prefix(model, index + 1, real)
         out = entry["output_shape"][2:]
         for units in {tuple(0 for _ in out), tuple(n // 2 for n in out), tuple(n - 1 for n in out)}:
             measured = support(net, real, list(units))
-            good = measured is not None
-            expected = []
-            for d, ((r, S, P), u, n) in enumerate(zip(field, units, real)):
-                lo, hi = -P + u * S, -P + u * S + r - 1
-                expected.append((max(lo, 0), min(hi, n - 1)))
-                if good:
-                    a, b = measured[d]
-                    good &= (a == lo) if lo >= 0 else (a >= 0)
-                    good &= (b == hi) if hi <= n - 1 else (b <= n - 1)
+            expected = [(max(-P + u * S, 0), min(-P + u * S + r - 1, n - 1)) for (r, S, P), u, n in zip(field, units, real)]
+            if any(lo > hi for lo, hi in expected):
+                # The unit sees only padding: no input position may influence it.
+                if measured is not None:
+                    problems.append(f"layer {entry['path']} unit {units}: gradient support {measured}, but the field {expected} is all padding")
+                continue
+            windows = [(-P + u * S, -P + u * S + r - 1) for (r, S, P), u in zip(field, units)]
+            if all(lo >= 0 and hi <= n - 1 for (lo, hi), n in zip(windows, real)):
+                good = measured == windows
+            else:
+                # Cut by the border: padding inside the network (virtual units of the lattice) may stand for
+                # some of the window, so the support must lie inside it, possibly empty.
+                good = measured is None or all(lo <= a <= b <= hi for (a, b), (lo, hi) in zip(measured, expected))
             if not good:
                 problems.append(f"layer {entry['path']} unit {units}: gradient support {measured}, recursion clipped {expected}")
         checked += 1

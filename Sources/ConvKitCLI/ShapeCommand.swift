@@ -6,6 +6,7 @@ import Foundation
 /// --output-padding N] [--pool] [--ceil-mode] [--target N] [--json]`: the output-size formula with
 /// the numbers substituted, step by step, and the result.
 public struct ShapeCommand: ParsableCommand {
+    /// The command's name, abstract and discussion.
     public static let configuration = CommandConfiguration(
         commandName: "shape",
         abstract: "Output size of a convolution, transposed convolution or pooling window, step by step.",
@@ -32,6 +33,7 @@ public struct ShapeCommand: ParsableCommand {
 
     public init() {}
 
+    /// Prints ``render()``.
     public func run() throws {
         print(try render())
     }

@@ -138,7 +138,7 @@ struct ShapeExplanation {
     var remarks: [String] {
         var lines: [String] = []
         if let inputs = inputsForOutput, inputs.count > 1 {
-            lines.append("every input size in \(inputs.lowerBound)…\(inputs.upperBound) gives \(output)")
+            lines.append("with this padding, every input size in \(inputs.lowerBound)…\(inputs.upperBound) gives \(output)")
         }
         if let solution = targetPadding {
             let totals = solution.totals.count == 1 ? "\(solution.totals.lowerBound)" : "\(solution.totals.lowerBound)…\(solution.totals.upperBound)"

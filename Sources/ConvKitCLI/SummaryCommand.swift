@@ -5,6 +5,7 @@ import Foundation
 /// `convkit summary SPEC.json [--input-shape 1,3,224,224] [--json]`: every layer's output shape,
 /// parameters, MACs and receptive field (size, effective stride, effective padding).
 public struct SummaryCommand: ParsableCommand {
+    /// The command's name, abstract and discussion.
     public static let configuration = CommandConfiguration(
         commandName: "summary",
         abstract: "Shapes, parameters, MACs and receptive fields of a model description (JSON).",
@@ -19,9 +20,12 @@ public struct SummaryCommand: ParsableCommand {
     @Option(name: .customLong("input-shape"), parsing: .unconditional, help: "N,C,spatial… (overrides the description's input_shape).")
     var inputShape: String?
     @Flag(help: "Print JSON: output_shape, total_params, total_macs and one entry per layer.") var json = false
+    @Option(parsing: .unconditional, help: "Table only: show layers nested at most this deep (0: top-level layers only).")
+    var depth: Int?
 
     public init() {}
 
+    /// Prints ``render()``.
     public func run() throws {
         print(try render())
     }
@@ -31,7 +35,8 @@ public struct SummaryCommand: ParsableCommand {
         let model = try ModelDescription.load(from: URL(fileURLWithPath: spec))
         let shape = try inputShape.map { try OptionValue.integers($0, option: "input-shape") }
         let analysis = try model.analyze(inputShape: shape)
-        return json ? SummaryFormat.json(analysis) : SummaryFormat.table(analysis, title: spec)
+        if let depth, depth < 0 { throw CLIError("--depth must be 0 or more, but got \(depth)") }
+        return json ? SummaryFormat.json(analysis) : SummaryFormat.table(analysis, title: spec, depth: depth ?? .max)
     }
 }
 
@@ -58,10 +63,12 @@ public enum SummaryFormat {
             + "\"total_macs\": \(analysis.totalMACs),\n \"layers\": [\n" + layers.joined(separator: ",\n") + "\n ]}"
     }
 
-    /// A torchinfo-style table with receptive-field columns, totals and notes.
-    public static func table(_ analysis: ModelAnalysis, title: String) -> String {
+    /// A torchinfo-style table with receptive-field columns, totals and notes, listing layers
+    /// nested at most `depth` deep (totals always cover the whole model).
+    public static func table(_ analysis: ModelAnalysis, title: String, depth: Int = .max) -> String {
         let header = ["Layer (path)", "Type", "Output shape", "Params", "MACs", "RF", "Stride", "Padding"]
-        let rows = analysis.layers.map { layer -> [String] in
+        let shown = analysis.layers.filter { $0.depth <= depth }
+        let rows = shown.map { layer -> [String] in
             let field = layer.receptiveField
             return [String(repeating: "  ", count: layer.depth) + layer.path, layer.type, shapeText(layer.outputShape),
                     grouped(layer.parameters), grouped(layer.macs),
@@ -87,9 +94,9 @@ public enum SummaryFormat {
             "Activations: \(grouped(analysis.activationElements)) elements (\(megabytes(activationBytes)) as float32, kept for the backward pass)",
         ]
         if let field = analysis.receptiveField {
-            out.append("Output receptive field: \(sizes(field.size)), effective stride \(sizes(field.stride)), effective padding \(sizes(field.padding)): output unit i sees input −P + i·S … −P + i·S + r − 1")
+            out.append("Output receptive field: r \(sizes(field.size)), S \(sizes(field.stride)), P \(sizes(field.padding)) (unit i sees input −P + i·S … −P + i·S + r − 1)")
         }
-        let notes = analysis.layers.flatMap { layer in layer.notes.map { "  \(layer.path) (\(layer.type)): \($0)" } }
+        let notes = shown.flatMap { layer in layer.notes.map { "  \(layer.path) (\(layer.type)): \($0)" } }
         if !notes.isEmpty { out += ["Notes:"] + notes }
         out.append(rule)
         return out.joined(separator: "\n")

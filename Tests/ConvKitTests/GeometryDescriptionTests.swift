@@ -54,6 +54,29 @@ struct GeometryDescriptionTests {
                                                  "AdaptiveAvgPool1d"])
     }
 
+    @Test("padding layers (F.pad order), Softmax's dim, LocalResponseNorm")
+    func otherLayers() throws {
+        let model = try Self.parse(Self.model("""
+            {"type": "ZeroPad2d", "padding": [1, 2, 3, 4]}, {"type": "ConstantPad1d", "padding": 2, "value": 0.5},
+            {"type": "ReflectionPad3d", "padding": 1}, {"type": "Softmax"}, {"type": "LogSoftmax", "dim": -1},
+            {"type": "LocalResponseNorm", "size": 5}
+            """))
+        #expect(model.layers[0] == .pad(PadSpec(spatialRank: 2, pad: [1, 2, 3, 4])))
+        guard case let .pad(zero) = model.layers[0] else { return }
+        #expect(zero.low == [3, 1])  // top (H), left (W)
+        #expect(model.layers[1] == .pad(PadSpec(spatialRank: 1, pad: [2, 2], value: 0.5)))
+        #expect(model.layers[2] == .pad(PadSpec(spatialRank: 3, pad: [1], mode: .reflect)))
+        #expect(model.layers[3] == .activation(.softmax(dim: nil)) && model.layers[4] == .activation(.logSoftmax(dim: -1)))
+        #expect(model.layers[5] == .localResponseNorm(LocalResponseNormSpec(size: 5)))
+        #expect(model.layers.map(\.typeName) == ["ZeroPad2d", "ConstantPad1d", "ReflectionPad3d", "Softmax", "LogSoftmax", "LocalResponseNorm"])
+        #expect(Self.failure(Self.model("{\"type\": \"ConstantPad2d\", \"padding\": 1}"), analyze: false)?.message
+                == "ConstantPad2d: missing required key \"value\" (ConstantPad2d takes padding, value)")
+        #expect(Self.failure(Self.model("{\"type\": \"ZeroPad2d\", \"padding\": [1, 2]}"), analyze: false)?.message.contains(
+            "\"padding\" must be an integer or a list of 4 integers (left, right, top, bottom: last dimension first)") == true)
+        #expect(Self.failure(Self.model("{\"type\": \"ReflectionPad2d\", \"padding\": 32}"))?.path == "layers.0")
+        #expect(Self.failure(Self.model("{\"type\": \"Softmax\", \"dim\": 4}"))?.message.contains("dim 4 does not fit an input of rank 4") == true)
+    }
+
     @Test("padding forms: integers, lists, [low, high] pairs and the named modes")
     func paddingForms() throws {
         func padding(_ value: String, type: String = "Conv2d") throws -> Padding {
@@ -184,6 +207,27 @@ struct GeometryDescriptionTests {
         ("{\"layers\": [{\"type\": \"ReLU\"}]}", "input_shape", "no input shape"),
     ])
     func shapeErrors(json: String, path: String, message: String) {
+        let failure = Self.failure(json)
+        #expect(failure?.path == path, "\(failure.map { "\($0.path): \($0.message)" } ?? "no error")")
+        #expect(failure?.message.contains(message) == true, "\(failure?.message ?? "no error")")
+    }
+
+    @Test("absurd sizes are errors, not overflow traps or endless planning", arguments: [
+        (model("{\"type\": \"Conv2d\", \"in_channels\": 3, \"out_channels\": 8, \"kernel_size\": 3, \"padding\": 9223372036854775807}"),
+         "layers.0", "\"padding\" must be an integer"),
+        (model("{\"type\": \"Conv2d\", \"in_channels\": 3, \"out_channels\": 8, \"kernel_size\": 3, \"padding\": 2147483647}"),
+         "layers.0", "is too large"),
+        (model("{\"type\": \"Upsample\", \"scale_factor\": 1e300}"), "layers.0", "more than 2147483647 positions"),
+        (model("{\"type\": \"AdaptiveAvgPool2d\", \"output_size\": 2147483647}"), "layers.0", "more than ConvKit plans"),
+        (model("{\"type\": \"MaxPool2d\", \"kernel_size\": 2147483647, \"padding\": 1073741823, \"ceil_mode\": true}"), "layers.0",
+         "more than ConvKit plans"),
+        (model("{\"type\": \"ConvTranspose2d\", \"in_channels\": 3, \"out_channels\": 8, \"kernel_size\": 3, \"stride\": 2147483647}"),
+         "layers.0", "is too large"),
+        (model("{\"type\": \"Linear\", \"in_features\": 32, \"out_features\": 2147483647}, {\"type\": \"Linear\", \"in_features\": 2147483647, \"out_features\": 2147483647}"),
+         "layers.1", "overflows 64-bit integers"),
+        (model("{\"type\": \"ReLU\"}", input: "[2147483647, 2147483647, 32, 32]"), "input_shape", "of at most 2^48 elements"),
+    ])
+    func absurdSizes(json: String, path: String, message: String) {
         let failure = Self.failure(json)
         #expect(failure?.path == path, "\(failure.map { "\($0.path): \($0.message)" } ?? "no error")")
         #expect(failure?.message.contains(message) == true, "\(failure?.message ?? "no error")")

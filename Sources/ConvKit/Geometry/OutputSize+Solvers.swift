@@ -15,6 +15,7 @@ public struct PaddingSolution: Equatable, Sendable, CustomStringConvertible {
     /// The smallest total, split as `'same'` does: `T − ⌊T / 2⌋` after.
     public let high: Int
 
+    /// A short rendering for messages.
     public var description: String {
         if let symmetric { return "padding=\(symmetric)" }
         return "padding (low, high) = (\(low), \(high))"

@@ -1,8 +1,11 @@
 /// Padding resolved to numbers: `low[i]` before and `high[i]` after spatial dimension `i`.
 public struct ResolvedPadding: Equatable, Sendable, CustomStringConvertible {
+    /// Padding before each spatial dimension.
     public var low: [Int]
+    /// Padding after each spatial dimension.
     public var high: [Int]
 
+    /// Padding from its `low` and `high` sides.
     public init(low: [Int], high: [Int]) {
         self.low = low
         self.high = high
@@ -11,6 +14,7 @@ public struct ResolvedPadding: Equatable, Sendable, CustomStringConvertible {
     /// Whether every dimension has the same padding on both sides (PyTorch's integer `padding`).
     public var isSymmetric: Bool { low == high }
 
+    /// A short rendering for messages.
     public var description: String {
         isSymmetric ? (low.count == 1 ? "\(low[0])" : "\(low)") : "(low: \(low), high: \(high))"
     }

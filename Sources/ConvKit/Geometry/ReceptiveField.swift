@@ -23,6 +23,7 @@ public struct ReceptiveField: Equatable, Sendable, CustomStringConvertible {
         /// `P`: output unit 0 starts at input position `−P`.
         public var padding: Int
 
+        /// A field from its parts.
         public init(size: Int, stride: Int, padding: Int) {
             self.size = size
             self.stride = stride
@@ -49,8 +50,10 @@ public struct ReceptiveField: Equatable, Sendable, CustomStringConvertible {
         public var centre: Double { Double(size - 1) / 2 - Double(padding) }
     }
 
+    /// One field per spatial dimension.
     public var dimensions: [Dimension]
 
+    /// A field from its parts.
     public init(dimensions: [Dimension]) { self.dimensions = dimensions }
 
     /// A field from per-dimension sizes, strides and paddings (equal counts).
@@ -67,6 +70,7 @@ public struct ReceptiveField: Equatable, Sendable, CustomStringConvertible {
         ReceptiveField(dimensions: Array(repeating: .input, count: max(rank, 0)))
     }
 
+    /// The number of spatial dimensions.
     public var rank: Int { dimensions.count }
     /// `r` per dimension.
     public var size: [Int] { dimensions.map(\.size) }
@@ -77,6 +81,7 @@ public struct ReceptiveField: Equatable, Sendable, CustomStringConvertible {
     /// `(r − 1)/2 − P` per dimension: the centre of output unit 0's field.
     public var centre: [Double] { dimensions.map(\.centre) }
 
+    /// `r […], S […], P […]`.
     public var description: String { "r \(size), S \(stride), P \(padding)" }
 
     /// After a convolution or pooling layer (see the recursion above).

@@ -28,11 +28,14 @@ enum JSONValue: Decodable, Equatable, Sendable {
         }
     }
 
-    /// The value as an integer, if it is one (`3` or `3.0`).
+    /// The largest integer a description may hold (2³¹ − 1), so that size arithmetic cannot overflow.
+    static let largestInteger = Int(Int32.max)
+
+    /// The value as an integer, if it is one (`3` or `3.0`) within ±``largestInteger``.
     var integer: Int? {
         switch self {
-        case let .int(value): return value
-        case let .double(value) where value.rounded() == value && abs(value) < 1e15: return Int(value)
+        case let .int(value) where abs(value) <= Self.largestInteger: return value
+        case let .double(value) where value.rounded() == value && abs(value) <= Double(Self.largestInteger): return Int(value)
         default: return nil
         }
     }

@@ -40,7 +40,9 @@ struct LayerReader {
             guard let defaultValue else { missingKeys.append(key); return max(minimum ?? 1, 1) }
             return defaultValue
         }
-        guard let number = value.integer else { throw error("\"\(key)\" must be an integer, but got \(value.text)") }
+        guard let number = value.integer else {
+            throw error("\"\(key)\" must be an integer (of at most \(JSONValue.largestInteger)), but got \(value.text)")
+        }
         if let minimum, number < minimum {
             throw error("\"\(key)\" must be \(minimum == 1 ? "positive" : "at least \(minimum)"), but got \(number)")
         }

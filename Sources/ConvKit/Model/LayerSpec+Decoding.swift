@@ -5,11 +5,13 @@ extension LayerSpec {
     /// Every accepted `type`, for messages and suggestions.
     static let typeNames: [String] = {
         var names: [String] = []
-        for base in ["Conv", "ConvTranspose", "MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "BatchNorm", "Dropout"] {
+        for base in ["Conv", "ConvTranspose", "MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "BatchNorm", "Dropout",
+                     "ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad"] {
             names += (1...3).map { "\(base)\($0)d" }
         }
         names += ["ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "SiLU", "Mish", "Hardswish", "Hardsigmoid",
-                  "Identity", "Dropout", "Flatten", "Linear", "Upsample", "Residual", "Parallel", "Sequential"]
+                  "Softmax", "LogSoftmax", "Identity", "Dropout", "Flatten", "Linear", "Upsample", "LocalResponseNorm", "Residual",
+                  "Parallel", "Sequential"]
         return names
     }()
 
@@ -61,6 +63,14 @@ extension LayerSpec {
             try r.finish()
             return .linear(LinearSpec(inFeatures: inFeatures, outFeatures: outFeatures, bias: bias))
         case "Upsample": return .upsample(try upsample(&r))
+        case "ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad": return .pad(try pad(base, rank: rank, &r))
+        case "LocalResponseNorm":
+            let size = try r.int("size", minimum: 1)
+            let alpha = try r.double("alpha", default: 1e-4)
+            let beta = try r.double("beta", default: 0.75)
+            let k = try r.double("k", default: 1)
+            try r.finish()
+            return .localResponseNorm(LocalResponseNormSpec(size: size, alpha: alpha, beta: beta, k: k))
         case "Residual":
             let body = try r.layers("body")
             let shortcut = try r.layers("shortcut")
@@ -219,6 +229,32 @@ extension LayerSpec {
         return UpsampleSpec(size: size, scaleFactor: scale, mode: upsampleMode, alignCorners: alignCorners)
     }
 
+    /// `padding`: an integer (every side) or F.pad's list of 2 × rank integers, last dimension first.
+    private static func pad(_ base: String, rank: Int, _ r: inout LayerReader) throws -> PadSpec {
+        let value = r.value("padding")
+        let fill = base == "ConstantPad" ? try r.double("value", default: .nan) : 0
+        try r.finish()
+        if base == "ConstantPad", fill.isNaN { throw r.error("missing required key \"value\" (\(r.type) takes \(r.signature))") }
+        let expected = "an integer or a list of \(2 * rank) integers (left, right\(rank > 1 ? ", top, bottom" : "")\(rank > 2 ? ", front, back" : ""): last dimension first)"
+        guard let value else { throw r.error("missing required key \"padding\" (\(r.type) takes \(r.signature))") }
+        let amounts: [Int]
+        switch value {
+        case let .array(items):
+            amounts = items.compactMap(\.integer)
+            guard amounts.count == items.count, items.count == 2 * rank else { throw r.error("\"padding\" must be \(expected), but got \(value.text)") }
+        default:
+            guard let amount = value.integer else { throw r.error("\"padding\" must be \(expected), but got \(value.text)") }
+            amounts = Array(repeating: amount, count: 2 * rank)
+        }
+        let mode: PadMode = switch base {
+        case "ReflectionPad": .reflect
+        case "ReplicationPad": .replicate
+        case "CircularPad": .circular
+        default: .constant
+        }
+        return PadSpec(spatialRank: rank, pad: amounts, mode: mode, value: fill)
+    }
+
     private static func activation(_ type: String, _ r: inout LayerReader) throws -> Activation {
         let kind: Activation
         switch type {
@@ -237,6 +273,8 @@ extension LayerSpec {
         case "Mish": r.ignore("inplace"); kind = .mish
         case "Hardswish": r.ignore("inplace"); kind = .hardswish
         case "Hardsigmoid": r.ignore("inplace"); kind = .hardsigmoid
+        case "Softmax": kind = .softmax(dim: try r.optionalInt("dim"))
+        case "LogSoftmax": kind = .logSoftmax(dim: try r.optionalInt("dim"))
         default: kind = .identity
         }
         try r.finish()

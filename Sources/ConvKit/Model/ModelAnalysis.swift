@@ -16,7 +16,9 @@ public struct ModelAnalysis: Sendable {
         public let depth: Int
         /// The PyTorch class name.
         public let type: String
+        /// The input shape `[N, C, spatial…]`.
         public let inputShape: [Int]
+        /// The output shape.
         public let outputShape: [Int]
         /// Trainable parameters (for a container: of everything inside it).
         public let parameters: Int
@@ -33,10 +35,13 @@ public struct ModelAnalysis: Sendable {
         /// rounding, why the receptive field ends.
         public let notes: [String]
 
+        /// Whether the layer is in the description's top-level `layers`.
         public var isTopLevel: Bool { depth == 0 }
     }
 
+    /// The input shape `[N, C, spatial…]`.
     public let inputShape: [Int]
+    /// The output shape.
     public let outputShape: [Int]
     /// Every layer, containers before their children.
     public let layers: [Layer]
@@ -66,8 +71,14 @@ public struct ModelAnalysis: Sendable {
             throw ConvKitError.invalidModel(
                 path: "input_shape", message: "no input shape: add \"input_shape\": [N, C, …] to the description, or pass one (--input-shape 1,3,224,224)")
         }
-        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
-            throw ConvKitError.invalidModel(path: "input_shape", message: "must be positive integers [N, C, spatial…], but got \(shape)")
+        let elements = shape.reduce((1, false)) { state, size in
+            let (product, overflow) = state.0.multipliedReportingOverflow(by: max(size, 0))
+            return (product, state.1 || overflow)
+        }
+        guard !shape.isEmpty, shape.count <= 6, shape.allSatisfy({ $0 > 0 && $0 <= ShapeWalker.largestSize }),
+              !elements.1, elements.0 <= ShapeWalker.largestElements else {
+            throw ConvKitError.invalidModel(
+                path: "input_shape", message: "must be 1 to 6 positive integers [N, C, spatial…] of at most 2^48 elements, but got \(shape)")
         }
         var walker = ShapeWalker()
         let start = Flow(shape: shape, field: shape.count >= 3 ? .input(rank: shape.count - 2) : nil, requiresGradient: false)

@@ -26,8 +26,10 @@ import Foundation
 public struct ModelDescription: Decodable, Equatable, Sendable {
     /// `[N, C, spatial…]`; `nil` when the description leaves it to the caller.
     public var inputShape: [Int]?
+    /// The layers, applied one after another (`nn.Sequential`).
     public var layers: [LayerSpec]
 
+    /// A description built in code.
     public init(inputShape: [Int]? = nil, layers: [LayerSpec]) {
         self.inputShape = inputShape
         self.layers = layers
@@ -87,7 +89,7 @@ public struct ModelDescription: Decodable, Equatable, Sendable {
         switch members["input_shape"] {
         case nil, .null?:
             inputShape = nil
-        case let .array(items)? where !items.isEmpty && items.allSatisfy({ ($0.integer ?? 0) > 0 }):
+        case let .array(items)? where !items.isEmpty && items.count <= 6 && items.allSatisfy({ ($0.integer ?? 0) > 0 }):
             inputShape = items.compactMap(\.integer)
         case let other?:
             throw ConvKitError.invalidModel(

@@ -76,6 +76,7 @@ struct ShapeWalker {
             }
         default:
             let result = try leaf(spec, input, context)
+            try Self.requireSize(result.shape, context)
             let backward = result.macs > 0 ? Cost.backwardMACs(forward: result.macs, needsInputGradient: input.requiresGradient) : 0
             layers.append(ModelAnalysis.Layer(
                 path: context.path, descriptionPath: context.descriptionPath, depth: context.depth, type: context.type,
@@ -143,27 +144,32 @@ struct ShapeWalker {
         case let .conv(conv):
             try Self.requireRank(conv.spatialRank, shape, context)
             try Self.requireChannels(conv.inChannels, key: "in_channels", shape, context)
+            try Self.requirePlannable(shape, kernel: conv.kernelSize, stride: conv.stride, dilation: conv.dilation, padding: conv.padding,
+                                      ceilMode: false, context)
             let plan = try context.wrap {
                 try ConvolutionPlan(spatialRank: conv.spatialRank, inputShape: shape, weightShape: conv.weightShape, hasBias: conv.bias,
                                     stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups,
                                     paddingMode: conv.paddingMode)
             }
             let spatial = Array(shape[2...])
+            // (The plan accepted the per-dimension values: one for all dimensions, or one each.)
             let kernel = conv.kernelSize.repeated(to: conv.spatialRank)
+            let stride = conv.stride.repeated(to: conv.spatialRank), dilation = conv.dilation.repeated(to: conv.spatialRank)
             let pad = try context.wrap {
                 try conv.padding.resolved(input: spatial, kernelSize: conv.kernelSize, stride: conv.stride, dilation: conv.dilation)
             }
             var result = Result(shape: plan.outputShape)
-            result.field = try input.field?.appending(kernel: kernel, stride: conv.stride.values, dilation: conv.dilation.values,
-                                                      padLow: pad.low)
+            try Self.requireSize(plan.outputShape, context)
+            try Self.requireProduct([shape[0], conv.outChannels, conv.inChannels] + plan.outputShape[2...] + kernel, "its MAC count", context)
+            result.field = try input.field?.appending(kernel: kernel, stride: stride, dilation: dilation, padLow: pad.low)
             result.parameters = Cost.convolutionParameters(inChannels: conv.inChannels, outChannels: conv.outChannels, kernelSize: kernel,
                                                            groups: conv.groups, bias: conv.bias)
             result.macs = Cost.convolutionMACs(batch: shape[0], inChannels: conv.inChannels, outChannels: conv.outChannels,
                                                outputSize: Array(plan.outputShape[2...]), kernelSize: kernel, groups: conv.groups)
-            if conv.padding == .same, conv.stride.values.contains(where: { $0 > 1 }) {
+            if conv.padding == .same, stride.contains(where: { $0 > 1 }) {
                 result.notes.append("padding='same' with stride \(conv.stride) follows TensorFlow's rule: padding \(pad) (PyTorch rejects strided 'same')")
             }
-            result.notes += Self.droppedNotes(spatial, kernel: kernel, stride: conv.stride.values, dilation: conv.dilation.values, pad: pad)
+            result.notes += Self.droppedNotes(spatial, kernel: kernel, stride: stride, dilation: dilation, pad: pad)
             if conv.paddingMode == .circular, (pad.low + pad.high).contains(where: { $0 > 0 }) {
                 result.notes.append("padding_mode 'circular': the padding repeats the opposite border, so units near an edge also see input at the far edge")
             }
@@ -171,6 +177,16 @@ struct ShapeWalker {
         case let .convTranspose(conv):
             try Self.requireRank(conv.spatialRank, shape, context)
             try Self.requireChannels(conv.inChannels, key: "in_channels", shape, context)
+            try Self.requireProduct([shape[0], conv.inChannels, conv.outChannels] + shape[2...] + conv.kernelSize.repeated(to: conv.spatialRank),
+                                    "its MAC count", context)
+            for (i, size) in shape[2...].enumerated() {
+                let r = conv.spatialRank
+                let out = OutputSize.transposedConvolution(input: size, kernel: conv.kernelSize.repeated(to: r)[i], stride: conv.stride.repeated(to: r)[i],
+                                                           padLow: 0, padHigh: 0, dilation: conv.dilation.repeated(to: r)[i],
+                                                           outputPadding: conv.outputPadding.repeated(to: r)[i])
+                try Self.requireSize([out], context)
+                try Self.requireTaps(size, window: conv.kernelSize.repeated(to: r)[i], context)
+            }
             let plan = try context.wrap {
                 try ConvolutionPlan(transposedSpatialRank: conv.spatialRank, inputShape: shape, weightShape: conv.weightShape,
                                     hasBias: conv.bias, stride: conv.stride, padding: conv.padding, outputPadding: conv.outputPadding,
@@ -180,8 +196,8 @@ struct ShapeWalker {
             let kernel = conv.kernelSize.repeated(to: conv.spatialRank)
             let pad = try context.wrap { try conv.padding.resolved(input: spatial, kernelSize: conv.kernelSize) }
             var result = Result(shape: plan.outputShape)
-            result.field = input.field?.appendingTransposedConvolution(kernel: kernel, stride: conv.stride.values,
-                                                                       dilation: conv.dilation.values, padLow: pad.low)
+            result.field = input.field?.appendingTransposedConvolution(kernel: kernel, stride: conv.stride.repeated(to: conv.spatialRank),
+                                                                       dilation: conv.dilation.repeated(to: conv.spatialRank), padLow: pad.low)
             if input.field != nil, result.field == nil {
                 result.notes.append("receptive field ends: a transposed convolution with stride \(conv.stride) has a fractional effective stride")
             }
@@ -192,6 +208,8 @@ struct ShapeWalker {
             return result
         case let .maxPool(pool):
             try Self.requireRank(pool.spatialRank, shape, context)
+            try Self.requirePlannable(shape, kernel: pool.kernelSize, stride: pool.stride, dilation: pool.dilation, padding: pool.padding,
+                                      ceilMode: pool.ceilMode, context)
             let plan = try context.wrap {
                 try PoolingPlan(maxPoolSpatialRank: pool.spatialRank, inputShape: shape, kernelSize: pool.kernelSize, stride: pool.stride,
                                 padding: pool.padding, dilation: pool.dilation, ceilMode: pool.ceilMode)
@@ -200,6 +218,8 @@ struct ShapeWalker {
                                    padding: pool.padding, ceilMode: pool.ceilMode, context)
         case let .avgPool(pool):
             try Self.requireRank(pool.spatialRank, shape, context)
+            try Self.requirePlannable(shape, kernel: pool.kernelSize, stride: pool.stride, dilation: 1, padding: pool.padding,
+                                      ceilMode: pool.ceilMode, context)
             let plan = try context.wrap {
                 try PoolingPlan(avgPoolSpatialRank: pool.spatialRank, inputShape: shape, kernelSize: pool.kernelSize, stride: pool.stride,
                                 padding: pool.padding, ceilMode: pool.ceilMode, countIncludePad: pool.countIncludePad,
@@ -210,6 +230,10 @@ struct ShapeWalker {
         case let .adaptiveAvgPool(pool), let .adaptiveMaxPool(pool):
             try Self.requireRank(pool.spatialRank, shape, context)
             let isMax = if case .adaptiveMaxPool = spec { true } else { false }
+            for (i, size) in shape[2...].enumerated() where pool.outputSize.count == pool.spatialRank {
+                let out = pool.outputSize[i] ?? size
+                try Self.requireTaps(out, window: size / max(out, 1) + 2, context)
+            }
             let plan = try context.wrap {
                 try PoolingPlan(adaptiveSpatialRank: pool.spatialRank, max: isMax, inputShape: shape, outputSize: pool.outputSize)
             }
@@ -230,8 +254,38 @@ struct ShapeWalker {
             var result = Result(shape: shape, field: input.field)
             result.parameters = Cost.batchNormParameters(numFeatures: norm.numFeatures, affine: norm.affine)
             return result
+        case let .activation(.softmax(dim)), let .activation(.logSoftmax(dim)):
+            // PyTorch's legacy choice for dim=None: 0 for 0-, 1- and 3-D inputs, else 1.
+            let rank = shape.count
+            let axis = dim.map { $0 < 0 ? $0 + rank : $0 } ?? ([0, 1, 3].contains(rank) ? 0 : 1)
+            guard (0..<max(rank, 1)).contains(axis) else {
+                throw context.error("dim \(dim.map(String.init) ?? "None") does not fit an input of rank \(rank) (shape \(shape)); use -\(rank)…\(rank - 1)")
+            }
+            var result = Result(shape: shape, field: axis >= 2 ? nil : input.field)
+            if axis >= 2, input.field != nil {
+                result.notes.append("receptive field ends: softmax over spatial dimension \(axis) mixes every position")
+            }
+            return result
         case .activation, .dropout:
             return Result(shape: shape, field: input.field)
+        case .localResponseNorm:
+            guard shape.count >= 3 else {
+                throw context.error("expects an input of rank 3 or more [N, C, …], but got shape \(shape)")
+            }
+            return Result(shape: shape, field: input.field)
+        case let .pad(pad):
+            guard pad.pad.count == 2 * pad.spatialRank, shape.count == pad.spatialRank + 2 else {
+                try Self.requireRank(pad.spatialRank, shape, context)
+                throw context.error("padding must have \(2 * pad.spatialRank) entries, but got \(pad.pad)")
+            }
+            let plan = try context.wrap { try PadPlan(op: context.type, inputShape: shape, pad: pad.pad, mode: pad.mode) }
+            var result = Result(shape: plan.outputShape)
+            // Padding is a 1-wide window with stride 1: P grows by p_low·S (a crop shrinks it).
+            result.field = try input.field?.appending(kernel: [1], stride: [1], padLow: pad.low)
+            if pad.mode == .circular, input.field != nil {
+                result.notes.append("circular padding repeats the opposite border, so units near an edge also see input at the far edge")
+            }
+            return result
         case let .flatten(flatten):
             let rank = shape.count
             let start = flatten.startDim < 0 ? flatten.startDim + rank : flatten.startDim
@@ -245,6 +299,7 @@ struct ShapeWalker {
             guard let last = shape.last, last == linear.inFeatures else {
                 throw context.error("in_features is \(linear.inFeatures), but its input has \(shape.last ?? 0) features (the last dimension of shape \(shape)); set \"in_features\": \(shape.last ?? 0)\(shape.count > 2 ? ", or flatten the input first ({\"type\": \"Flatten\"})" : "")")
             }
+            try Self.requireProduct(shape + [linear.outFeatures], "its MAC count", context)
             var result = Result(shape: Array(shape.dropLast()) + [linear.outFeatures])
             result.parameters = Cost.linearParameters(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, bias: linear.bias)
             result.macs = Cost.linearMACs(rows: Cost.elements(shape) / max(last, 1), inFeatures: last, outFeatures: linear.outFeatures)
@@ -294,7 +349,11 @@ struct ShapeWalker {
                 throw context.error("\"scale_factor\" must have 1 or \(rank) values for an input of shape \(shape), but got \(scale)")
             }
             let factors = scale.count == 1 ? Array(repeating: scale[0], count: rank) : scale
-            output = zip(spatial, factors).map { Int((Double($0) * $1).rounded(.down)) }
+            let sizes = zip(spatial, factors).map { (Double($0) * $1).rounded(.down) }
+            guard sizes.allSatisfy({ $0.isFinite && $0 <= Double(largestSize) }) else {
+                throw context.error("\"scale_factor\" \(scale) turns input size \(spatial) into more than \(largestSize) positions per dimension")
+            }
+            output = sizes.map { Int($0) }
             guard output.allSatisfy({ $0 >= 1 }) else {
                 throw context.error("\"scale_factor\" \(scale) turns input size \(spatial) into \(output); every output size must be ≥ 1")
             }
@@ -319,6 +378,59 @@ struct ShapeWalker {
         guard dropped.contains(where: { $0 > 0 }) else { return [] }
         let sizes = spatial.map(String.init).joined(separator: "×")
         return ["floor rounding leaves the last \(dropped.map(String.init).joined(separator: "×")) input positions of the \(sizes) input unread"]
+    }
+
+    /// The largest size of one dimension (2³¹ − 1) and of a whole tensor (2⁴⁸ elements) a layer
+    /// may produce, so that the size and cost arithmetic cannot overflow.
+    static let largestSize = Int(Int32.max)
+    static let largestElements = 1 << 48
+
+    private static func requireSize(_ shape: [Int], _ context: Context) throws {
+        var elements = 1
+        for size in shape {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: max(size, 0))
+            guard size <= largestSize, !overflow, product <= largestElements else {
+                throw context.error("its output \(shape) is too large (at most \(largestSize) per dimension and 2^48 elements)")
+            }
+            elements = product
+        }
+    }
+
+    /// The most (output, tap) pairs one dimension's window table may hold (2²⁵): the op plans
+    /// tabulate every window, so absurd sizes must fail before they are planned.
+    static let largestTable = 1 << 25
+
+    /// Checks a convolution's or pooling's outputs (by ``OutputSize``) before its plan is built.
+    private static func requirePlannable(_ shape: [Int], kernel: Dims, stride: Dims, dilation: Dims, padding: Padding, ceilMode: Bool,
+                                         _ context: Context) throws {
+        let spatial = Array(shape[2...]), rank = spatial.count
+        let k = kernel.repeated(to: rank), s = stride.repeated(to: rank), d = dilation.repeated(to: rank)
+        guard k.count == rank, s.count == rank, d.count == rank,
+              let pad = try? padding.resolved(input: spatial, kernelSize: kernel, stride: stride, dilation: dilation) else {
+            return  // the plan reports the malformed argument
+        }
+        for i in 0..<rank {
+            let out = OutputSize.pooling(input: spatial[i], kernel: k[i], stride: max(s[i], 1), padLow: pad.low[i], padHigh: pad.high[i],
+                                         dilation: d[i], ceilMode: ceilMode)
+            try requireSize([out], context)
+            try requireTaps(out, window: k[i], context)
+        }
+    }
+
+    private static func requireTaps(_ outputs: Int, window: Int, _ context: Context) throws {
+        let (taps, overflow) = max(outputs, 0).multipliedReportingOverflow(by: max(window, 0))
+        guard !overflow, taps <= largestTable else {
+            throw context.error("\(outputs) outputs of a \(window)-wide window in one dimension are more than ConvKit plans (\(largestTable) window positions); check the sizes, padding and output_size")
+        }
+    }
+
+    private static func requireProduct<C: Collection>(_ factors: C, _ what: String, _ context: Context) throws where C.Element == Int {
+        var product = 1
+        for factor in factors {
+            let (next, overflow) = product.multipliedReportingOverflow(by: max(factor, 0))
+            guard !overflow else { throw context.error("\(what) overflows 64-bit integers (factors \(Array(factors)))") }
+            product = next
+        }
     }
 
     private static func requireRank(_ spatialRank: Int, _ shape: [Int], _ context: Context) throws {
