@@ -38,7 +38,7 @@ public struct PredictCommand: ParsableCommand {
         }
         for path in images {
             let input = try Self.mnistInput(try PNG.decode(try Data(contentsOf: URL(fileURLWithPath: path)), name: path))
-            let logits = try Autograd.withNoGrad { try model(Variable(input)).logSoftmax().value.scalars }
+            let logits = try Autograd.withNoGrad { try model(Variable(input)).logSoftmax(dim: 1).value.scalars }
             let ranked = logits.enumerated().sorted { $0.element > $1.element }.prefix(max(top, 1))
             print("\(path): " + ranked.map { String(format: "%d (%.1f%%)", $0.offset, 100 * exp($0.element)) }.joined(separator: ", "))
         }

@@ -31,7 +31,7 @@ struct TrainingTests {
     func losses() throws {
         let logits = Variable(try Tensor(shape: [2, 3], scalars: [1, 2, 3, 0.5, -1, 2]), requiresGrad: true)
         let crossEntropy = try Loss.crossEntropy(logits, labels: [2, 0])
-        let nll = try Loss.nll(logits.logSoftmax(), labels: [2, 0])
+        let nll = try Loss.nll(logits.logSoftmax(dim: 1), labels: [2, 0])
         #expect(abs(crossEntropy.value.scalars[0] - nll.value.scalars[0]) < 1e-6)
         // F.nll_loss(F.log_softmax(x, 1), [2, 0]) in PyTorch (float64).
         let expected: Float = 1.0744586305507688
@@ -174,5 +174,35 @@ struct PNGTests {
         var truncated = try PNG.encode(image)
         truncated.removeLast(30)
         #expect(throws: ConvKitError.self) { try PNG.decode(truncated) }
+    }
+}
+
+@Suite("Softmax layers")
+struct SoftmaxTests {
+    /// Softmax / LogSoftmax along a middle dimension: outputs normalise, gradients match central differences.
+    @Test("softmax and log-softmax along a dimension", arguments: [true, false])
+    func softmax(_ logarithmic: Bool) throws {
+        var random = RandomGenerator(seed: 21)
+        let x: Tensor<Float> = random.tensor([2, 3, 4])
+        let g: Tensor<Float> = random.tensor([2, 3, 4])
+        func forward(_ t: Tensor<Float>) throws -> Variable {
+            try Variable(t, requiresGrad: true).activated(logarithmic ? .logSoftmax(dim: 1) : .softmax(dim: 1))
+        }
+        let input = Variable(x, requiresGrad: true)
+        let y = try input.activated(logarithmic ? .logSoftmax(dim: 1) : .softmax(dim: 1))
+        let probabilities = logarithmic ? y.value.scalars.map { exp($0) } : y.value.scalars
+        for n in 0..<2 { for w in 0..<4 {
+            #expect(abs((0..<3).reduce(Float(0)) { $0 + probabilities[(n * 3 + $1) * 4 + w] } - 1) < 1e-5)
+        } }
+        try y.backward(gradient: g)
+        let h: Float = 1e-2
+        for i in 0..<x.count {
+            var plus = x.scalars, minus = x.scalars
+            plus[i] += h
+            minus[i] -= h
+            let lossPlus = zip(try forward(Tensor(uncheckedShape: x.shape, scalars: plus)).value.scalars, g.scalars).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            let lossMinus = zip(try forward(Tensor(uncheckedShape: x.shape, scalars: minus)).value.scalars, g.scalars).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            #expect(abs((lossPlus - lossMinus) / (2 * h) - input.grad!.scalars[i]) < 2e-3)
+        }
     }
 }

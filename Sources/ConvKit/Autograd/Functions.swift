@@ -35,10 +35,51 @@ extension Variable {
         }
     }
 
-    /// An element-wise activation.
-    public func activated(_ activation: Activation) -> Variable {
-        let input = value
-        return Variable.result(activation(input), of: [self]) { [try activation.backward(gradOutput: $0, input: input)] }
+    /// An activation: element-wise, or `Softmax` / `LogSoftmax` along a dimension.
+    public func activated(_ activation: Activation) throws -> Variable {
+        switch activation {
+        case let .softmax(dim): return try softmax(dim: dim)
+        case let .logSoftmax(dim): return try logSoftmax(dim: dim)
+        default:
+            let input = value
+            return Variable.result(activation(input), of: [self]) { [try activation.backward(gradOutput: $0, input: input)] }
+        }
+    }
+
+    /// The dimension a softmax runs along: `dim` (negative counts from the end), or PyTorch's
+    /// legacy choice for `nil` (0 for 0-, 1- and 3-D inputs, else 1).
+    private func softmaxDimension(_ dim: Int?) throws -> Int {
+        let rank = shape.count
+        let chosen = dim.map { $0 < 0 ? $0 + rank : $0 } ?? ([0, 1, 3].contains(rank) ? 0 : 1)
+        guard chosen >= 0, chosen < max(rank, 1) else {
+            throw ConvKitError.invalidArgument(op: "softmax", "dim (\(dim ?? 0)) is out of range for a tensor of shape \(shape)")
+        }
+        return chosen
+    }
+
+    /// `softmax` along `dim`: `exp(x − logΣexp x)`.
+    public func softmax(dim: Int?) throws -> Variable {
+        let logs = try logSoftmax(dim: dim)
+        let output = Tensor(uncheckedShape: shape, scalars: logs.value.scalars.map { exp($0) })
+        let (outer, size, inner) = try strides(for: softmaxDimension(dim))
+        return Variable.result(output, of: [self]) { g in
+            // ∂x = y ⊙ (g − Σ_dim g ⊙ y)
+            var gradInput = g.scalars
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var dot: Float = 0
+                    for k in 0..<size { let at = (o * size + k) * inner + i; dot += g.scalars[at] * output.scalars[at] }
+                    for k in 0..<size { let at = (o * size + k) * inner + i; gradInput[at] = output.scalars[at] * (g.scalars[at] - dot) }
+                }
+            }
+            return [Tensor(uncheckedShape: g.shape, scalars: gradInput)]
+        }
+    }
+
+    /// (elements before, along, after) dimension `dim`.
+    private func strides(for dim: Int) -> (Int, Int, Int) {
+        guard !shape.isEmpty else { return (1, 1, 1) }
+        return (shape[..<dim].reduce(1, *), shape[dim], shape[(dim + 1)...].reduce(1, *))
     }
 
     /// Batch normalisation; in training, updates `runningMean` / `runningVar`.
@@ -133,23 +174,38 @@ extension Variable {
         }
     }
 
-    /// `log softmax` over the last dimension, computed stably.
-    public func logSoftmax() -> Variable {
-        let classes = shape.last ?? 1, rows = value.count / max(classes, 1)
+    /// `log softmax` along `dim` (default: the last dimension), computed stably:
+    /// `x − max − log Σ exp(x − max)`.
+    public func logSoftmax(dim: Int? = -1) throws -> Variable {
+        let (outer, size, inner) = strides(for: try softmaxDimension(dim))
         var output = value.scalars
-        for r in 0..<rows {
-            let row = value.scalars[(r * classes)..<((r + 1) * classes)]
-            let top = row.max() ?? 0
-            let logSum = top + log(row.reduce(Float(0)) { $0 + exp($1 - top) })
-            for c in 0..<classes { output[r * classes + c] = value.scalars[r * classes + c] - logSum }
+        for o in 0..<outer {
+            for i in 0..<inner {
+                var top = -Float.infinity
+                for k in 0..<size { top = max(top, value.scalars[(o * size + k) * inner + i]) }
+                var sum: Float = 0
+                for k in 0..<size { sum += exp(value.scalars[(o * size + k) * inner + i] - top) }
+                let logSum = top + log(sum)
+                for k in 0..<size { output[(o * size + k) * inner + i] -= logSum }
+            }
         }
         return Variable.result(Tensor(uncheckedShape: shape, scalars: output), of: [self]) { g in
+            // ∂x = g − softmax ⊙ Σ_dim g
             var gradInput = g.scalars
-            for r in 0..<rows {
-                let sum = g.scalars[(r * classes)..<((r + 1) * classes)].reduce(0, +)
-                for c in 0..<classes { gradInput[r * classes + c] -= exp(output[r * classes + c]) * sum }
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var sum: Float = 0
+                    for k in 0..<size { sum += g.scalars[(o * size + k) * inner + i] }
+                    for k in 0..<size { let at = (o * size + k) * inner + i; gradInput[at] -= exp(output[at]) * sum }
+                }
             }
             return [Tensor(uncheckedShape: g.shape, scalars: gradInput)]
         }
+    }
+
+    /// Pads (or crops) the trailing dimensions as ``pad(_:_:mode:value:)``.
+    public func padded(_ pad: [Int], mode: PadMode = .constant, value fill: Float = 0) throws -> Variable {
+        let plan = try PadPlan(op: "pad", inputShape: shape, pad: pad, mode: mode)
+        return Variable.result(plan.run(value, value: fill), of: [self]) { [plan.gradient($0)] }
     }
 }

@@ -55,7 +55,19 @@ public final class ActivationLayer: Module {
     public var isTraining = true
     public let activation: Activation
     public init(_ activation: Activation) { self.activation = activation }
-    public func callAsFunction(_ input: Variable) throws -> Variable { input.activated(activation) }
+    public func callAsFunction(_ input: Variable) throws -> Variable { try input.activated(activation) }
+}
+
+/// `nn.ZeroPad`/`ConstantPad`/`ReflectionPad`/`ReplicationPad`/`CircularPad` 1d/2d/3d: ``pad(_:_:mode:value:)`` as a layer.
+public final class PadLayer: Module {
+    public var isTraining = true
+    public let pad: [Int], mode: PadMode, value: Float
+    public init(pad: [Int], mode: PadMode = .constant, value: Float = 0) {
+        self.pad = pad
+        self.mode = mode
+        self.value = value
+    }
+    public func callAsFunction(_ input: Variable) throws -> Variable { try input.padded(pad, mode: mode, value: value) }
 }
 
 /// `nn.Dropout(p)`, or with `channelRank` `nn.Dropout1d/2d/3d(p)` (whole channels): active in training only.

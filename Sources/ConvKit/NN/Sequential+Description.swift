@@ -55,8 +55,11 @@ extension Sequential {
             return Flatten(startDim: f.startDim, endDim: f.endDim)
         case let .linear(l):
             return try Linear(inFeatures: l.inFeatures, outFeatures: l.outFeatures, bias: l.bias)
-        case .upsample:
-            throw ConvKitError.invalidArgument(op: "\(path) (Upsample)", message: "Upsample can be analysed (convkit summary) but not yet computed or trained")
+        case let .pad(p):
+            return PadLayer(pad: p.pad, mode: p.mode, value: Float(p.value))
+        case .upsample, .localResponseNorm:
+            throw ConvKitError.invalidArgument(op: "\(path) (\(spec.typeName))",
+                                               message: "\(spec.typeName) can be analysed (convkit summary) but not yet computed or trained")
         case let .residual(body, shortcut):
             return Residual(body: Sequential(try build(body, path: "\(path).body")),
                             shortcut: Sequential(try build(shortcut, path: "\(path).shortcut")))

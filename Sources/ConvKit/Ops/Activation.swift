@@ -48,7 +48,7 @@ extension Activation {
         case .mish: return x * tanhf(log1pf(expf(x)))
         case .hardswish: return x * min(max(x + 3, 0), 6) / 6
         case .hardsigmoid: return min(max(x + 3, 0), 6) / 6
-        case .identity: return x
+        case .identity, .softmax, .logSoftmax: return x  // (softmax is not element-wise: see Variable.activated)
         }
     }
 
@@ -77,7 +77,7 @@ extension Activation {
             return t + x * (1 - t * t) * s
         case .hardswish: return x < -3 ? 0 : (x > 3 ? 1 : x / 3 + 0.5)
         case .hardsigmoid: return x > -3 && x < 3 ? 1 / 6 : 0
-        case .identity: return 1
+        case .identity, .softmax, .logSoftmax: return 1
         }
     }
 }

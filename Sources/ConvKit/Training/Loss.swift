@@ -7,7 +7,7 @@ public enum Loss {
             throw ConvKitError.invalidArgument(op: "cross_entropy", "label_smoothing (\(labelSmoothing)) must lie in [0, 1]")
         }
         let classes = try checkTargets(logits.shape, labels, op: "cross_entropy")
-        let logProbabilities = logits.logSoftmax()
+        let logProbabilities = try logits.logSoftmax(dim: 1)
         let uniform = labelSmoothing / Float(classes)
         let weights = labels.flatMap { label in
             (0..<classes).map { c in -(uniform + (c == label ? 1 - labelSmoothing : 0)) / Float(labels.count) }
