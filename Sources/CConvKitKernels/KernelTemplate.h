@@ -236,87 +236,81 @@ void CK_NAME(window_dot)(const float *src, const long *off, long ntaps, const fl
     }
 }
 
-/// One output row of max pooling over a chunk of NT taps (the running maximum and index are
-/// carried in `out` / `idx` between chunks).
-CK_INLINE void ck_max_row(const long NT, const long SX, const long sx, const float *row, const long *off,
-                          const int32_t *toff, int first, int32_t base_y, const int32_t *base_x,
-                          int32_t first_y, const int32_t *first_x, float *orow, int32_t *irow, long ow) {
+/// Running maximum and argmax over NT taps for j < n rounded up to VW (see ck_max_pool_fn).
+CK_INLINE void ck_max_taps(const long NT, const float *src, const long *off, const int32_t *toff, int first,
+                           const int32_t *base, const int32_t *first_index, float *v, int32_t *ix, long n) {
     const float *p[9];
     ck_vi to[9];
     for (long t = 0; t < NT; t++) {
-        p[t] = row + off[t];
+        p[t] = src + off[t];
         to[t] = (ck_vi)toff[t];
     }
-    const long stride = SX ? SX : sx;
-    for (long ox = 0; ox < ow; ox += CK_VW) {
-        ck_vf best;
-        ck_vi index;
-        const ck_vi base = (ck_vi)base_y + *(const ck_viu *)(base_x + ox);
-        if (first) {
-            best = ck_splat(-__builtin_inff());
-            index = (ck_vi)first_y + *(const ck_viu *)(first_x + ox);
-        } else {
-            best = ck_load(orow + ox);
-            index = *(const ck_viu *)(irow + ox);
+    for (long j = 0; j < n; j += 2 * CK_VW) {
+        ck_vf best[2];
+        ck_vi index[2], b[2];
+        for (long u = 0; u < 2; u++) {
+            b[u] = *(const ck_viu *)(base + j + u * CK_VW);
+            best[u] = first ? ck_splat(-__builtin_inff()) : ck_load(v + j + u * CK_VW);
+            index[u] = first ? *(const ck_viu *)(first_index + j + u * CK_VW) : *(const ck_viu *)(ix + j + u * CK_VW);
         }
         for (long t = 0; t < NT; t++) {
-            const ck_vf v = ck_load_strided(p[t] + ox * stride, stride, CK_VW);
-            const ck_vi take = (v > best) | (v != v);
-            best = (ck_vf)(((ck_vi)v & take) | ((ck_vi)best & ~take));
-            index = ((base + to[t]) & take) | (index & ~take);
+            for (long u = 0; u < 2; u++) {
+                const ck_vf x = ck_load(p[t] + j + u * CK_VW);
+                const ck_vi take = (x > best[u]) | (x != x);
+                best[u] = (ck_vf)(((ck_vi)x & take) | ((ck_vi)best[u] & ~take));
+                index[u] = ((b[u] + to[t]) & take) | (index[u] & ~take);
+            }
         }
-        ck_store(orow + ox, best);
-        *(ck_viu *)(irow + ox) = index;
+        for (long u = 0; u < 2; u++) {
+            ck_store(v + j + u * CK_VW, best[u]);
+            *(ck_viu *)(ix + j + u * CK_VW) = index[u];
+        }
     }
 }
 
-CK_INLINE void ck_max_rows(const long SX, long sx, const float *in, long ldin, long sy,
-                           const long *ty, const long *tx, const int32_t *toff, long ntaps,
-                           const int32_t *base_y, const int32_t *base_x,
-                           const int32_t *first_y, const int32_t *first_x,
-                           float *out, int64_t *indices, long oh, long ow) {
-    // Whole vectors into row buffers (the caller's arrays are padded to a multiple of CK_VW).
-    enum { ROW = 512 };
-    float obuf[ROW];
-    int32_t ibuf[ROW];
-    long off[9];
-    for (long oy = 0; oy < oh; oy++) {
-        const float *row = in + oy * sy * ldin;
-        for (long x0 = 0; x0 < ow; x0 += ROW) {
-            const long n = ow - x0 < ROW ? ow - x0 : ROW;
-            for (long t0 = 0; t0 < ntaps || t0 == 0; t0 += 9) {
-                const long nt = ntaps - t0 < 9 ? ntaps - t0 : 9;
-                for (long t = 0; t < nt; t++) off[t] = ty[t0 + t] * ldin + tx[t0 + t];
-                const float *r = row + x0 * (SX ? SX : sx);
-#define CK_MAX_CASE(K) \
-                case K: ck_max_row(K, SX, sx, r, off, toff + t0, t0 == 0, base_y[oy], base_x + x0, first_y[oy], first_x + x0, obuf, ibuf, n); break;
-                switch (nt) {
-                CK_MAX_CASE(9) CK_MAX_CASE(8) CK_MAX_CASE(7) CK_MAX_CASE(6) CK_MAX_CASE(5)
-                CK_MAX_CASE(4) CK_MAX_CASE(3) CK_MAX_CASE(2) CK_MAX_CASE(1)
-                default: ck_max_row(0, SX, sx, r, off, toff, 1, base_y[oy], base_x + x0, first_y[oy], first_x + x0, obuf, ibuf, n); break;
-                }
-#undef CK_MAX_CASE
-                if (ntaps == 0) break;
+void CK_NAME(max_pool)(const float *src, const long *off, const int32_t *toff, long ntaps,
+                       const int32_t *base, const int32_t *first, long oh, long pitch, long ow,
+                       float *out, int64_t *indices) {
+    enum { CHUNK = 512 };
+    float v[CHUNK];
+    int32_t ix[CHUNK];
+    const long total = oh * pitch;
+    for (long j0 = 0; j0 < total; j0 += CHUNK) {
+        const long n = total - j0 < CHUNK ? total - j0 : CHUNK;
+        for (long t0 = 0; t0 < ntaps || t0 == 0; t0 += 9) {
+            const long nt = ntaps - t0 < 9 ? ntaps - t0 : 9;
+            const float *s = src + j0;
+            const long *o = off + t0;
+            const int32_t *to = toff + t0;
+            const int f = t0 == 0;
+            switch (nt) {
+            case 9: ck_max_taps(9, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 8: ck_max_taps(8, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 7: ck_max_taps(7, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 6: ck_max_taps(6, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 5: ck_max_taps(5, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 4: ck_max_taps(4, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 3: ck_max_taps(3, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 2: ck_max_taps(2, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 1: ck_max_taps(1, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            default: ck_max_taps(0, s, o, to, f, base + j0, first + j0, v, ix, n); break;
             }
-            float *o = out + oy * ow + x0;
-            for (long i = 0; i < n; i++) o[i] = obuf[i];
+            if (ntaps == 0) break;
+        }
+        long y = j0 / pitch, x = j0 % pitch;
+        for (long j = 0; j < n;) {
+            const long run = n - j < pitch - x ? n - j : pitch - x;
+            const long valid = ow - x < run ? (ow - x > 0 ? ow - x : 0) : run;
+            float *o = out + y * ow + x;
+            for (long i = 0; i < valid; i++) o[i] = v[j + i];
             if (indices) {
-                int64_t *ind = indices + oy * ow + x0;
-                for (long i = 0; i < n; i++) ind[i] = ibuf[i];
+                int64_t *d = indices + y * ow + x;
+                for (long i = 0; i < valid; i++) d[i] = ix[j + i];
             }
+            j += run;
+            x = 0;
+            y++;
         }
-    }
-}
-
-void CK_NAME(max_pool)(const float *in, long ldin, long sy, long sx,
-                       const long *ty, const long *tx, const int32_t *toff, long ntaps,
-                       const int32_t *base_y, const int32_t *base_x,
-                       const int32_t *first_y, const int32_t *first_x,
-                       float *out, int64_t *indices, long oh, long ow) {
-    switch (sx) {
-    case 1: ck_max_rows(1, 1, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
-    case 2: ck_max_rows(2, 2, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
-    default: ck_max_rows(0, sx, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
     }
 }
 

@@ -109,8 +109,8 @@ public struct BenchCommand: ParsableCommand {
                                   algorithm: plan.algorithm.rawValue))
             if sink.isNaN { FileHandle.standardError.write(Data("note: NaN in \(c.name)\n".utf8)) }
             if !json {
-                print(String(format: "%-24@ %10.3f ms %8.1f GFLOP/s  %@", c.name as NSString, median,
-                             results.last!.gflops, plan.algorithm.rawValue as NSString))
+                print(String(format: "%-24@ %10.3f ms %8.1f GFLOP/s  (min %.3f ms)  %@", c.name as NSString, median,
+                             results.last!.gflops, times[0], plan.algorithm.rawValue as NSString))
             }
         }
         if json {

@@ -43,6 +43,9 @@ struct FastKernelConvolutionTests {
         Case(input: [1, 24, 9, 10], weight: [13, 24, 3, 3], padding: 1),
         Case(input: [2, 3, 17, 16], weight: [7, 3, 3, 3], padding: 1),
         Case(input: [1, 5, 8, 33], weight: [1, 5, 3, 3], padding: 1),
+        // Several row blocks of A (M > 128) and groups of column tiles per work item.
+        Case(input: [1, 4, 30, 33], weight: [140, 4, 3, 3], padding: 1),
+        Case(input: [1, 8, 31, 33], weight: [140, 8, 1, 1]),
         // Position blocks of the weight gradient (> 512 positions), stride phases.
         Case(input: [1, 4, 26, 30], weight: [5, 4, 3, 3], padding: 1),
         Case(input: [2, 4, 23, 21], weight: [6, 4, 3, 3], stride: 2, padding: 1),
@@ -169,6 +172,27 @@ struct FastKernelConvolutionTests {
                         "\(c.testDescription): \(name) with \(t + 1) threads differs from 1 thread")
             }
         }
+    }
+
+    @Test("an infinite input outside every window does not reach the weight gradient",
+          arguments: [(4, 1, ConvAlgorithm.gemm), (2, 2, .depthwise)])
+    func nonFiniteOutsideWindows(_ channels: Int, _ groups: Int, _ algorithm: ConvAlgorithm) throws {
+        // 3×3, stride 2, no padding, width 6: input column 5 is in no window (but in the fast
+        // paths' dropped grid columns).
+        var rng = SeededRandom(seed: 3)
+        var x: Tensor<Float> = rng.tensor([1, 2, 5, 6])
+        x.withUnsafeMutableBufferPointer { $0[5] = .infinity; $0[41] = -.infinity }
+        let shape = [channels, 2 / groups, 3, 3]
+        let w: Tensor<Float> = rng.tensor(shape)
+        let fast = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: false, stride: 2,
+                                       groups: groups, algorithm: algorithm)
+        let reference = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: false, stride: 2,
+                                            groups: groups, algorithm: .reference)
+        let g: Tensor<Float> = rng.tensor(fast.outputShape)
+        let expected = try reference.backward(gradOutput: g, input: x, weight: w, wrt: .weight).weight!
+        let actual = try fast.backward(gradOutput: g, input: x, weight: w, wrt: .weight).weight!
+        #expect(expected.scalars.allSatisfy { $0.isFinite })
+        Self.expectClose(actual, expected, "\(algorithm) weight gradient")
     }
 
     @Test("forced algorithms are checked")

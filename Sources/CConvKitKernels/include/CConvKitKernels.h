@@ -56,16 +56,15 @@ typedef void (*ck_window_sum_fn)(const float *src, const long *off, const float 
 typedef void (*ck_window_dot_fn)(const float *src, const long *off, long ntaps, const float *g, long count,
                                  float *grad);
 
-/// Max pooling over one plane padded with −∞ (the window of output (oy, ox) starts at
-/// in[(oy·sy)·ldin + ox·sx]; tap t adds ty[t]·ldin + tx[t]), with PyTorch's argmax rule: the first
-/// strictly larger value or any NaN replaces the running maximum, starting from −∞ at index
-/// first[...]. index of tap t at (oy, ox) = base_y[oy] + base_x[ox] + toff[t]; first index of
-/// the window = first_y[oy] + first_x[ox]. Indices are written as int64 (may be NULL).
-typedef void (*ck_max_pool_fn)(const float *in, long ldin, long sy, long sx,
-                               const long *ty, const long *tx, const int32_t *toff, long ntaps,
-                               const int32_t *base_y, const int32_t *base_x,
-                               const int32_t *first_y, const int32_t *first_x,
-                               float *out, int64_t *indices, long oh, long ow);
+/// Max pooling over a prepared source (a stride-phase-split plane padded with −∞), with PyTorch's
+/// argmax rule: starting from −∞ at index first[j], a strictly larger value or any NaN replaces
+/// the running maximum (taps in t order). For grid positions j = y·pitch + x, tap t reads
+/// src[off[t] + j] and has plane index base[j] + toff[t]; out[y·ow + x] and indices[y·ow + x]
+/// (int64, may be NULL) are written for x < ow. `base` and `first` hold oh·pitch entries, readable
+/// up to a multiple of 4·VW; src is read up to max(off) + oh·pitch + 4·VW floats.
+typedef void (*ck_max_pool_fn)(const float *src, const long *off, const int32_t *toff, long ntaps,
+                               const int32_t *base, const int32_t *first,
+                               long oh, long pitch, long ow, float *out, int64_t *indices);
 
 /// The kernels of one instruction-set level and its register tile.
 typedef struct ck_kernels {

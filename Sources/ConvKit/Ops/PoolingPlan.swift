@@ -25,6 +25,8 @@ public struct PoolingPlan: Sendable {
     let reduction: Reduction
     let planes: Int
     let windows: Windows3D
+    /// The fast `Float` path (nil: the reference kernels, e.g. adaptive or 3-D pooling).
+    let fast: FastPooling?
 
     /// Prepares `max_pool1d/2d/3d`. `stride` defaults to `kernelSize`; padding (each side at most
     /// half the kernel) pads with −∞. Beyond PyTorch, `padding` may be `.same` (TensorFlow rule)
@@ -119,19 +121,23 @@ public struct PoolingPlan: Sendable {
         self.planes = x.batch * x.channels
         self.windows = Windows3D(axes)
         self.outputShape = x.outputShape(channels: x.channels, spatial: axes.map(\.outputSize))
+        let adaptive = axes.contains { $0.stride == 0 }
+        self.fast = adaptive ? nil : FastPooling(planes: planes, windows: windows, reduction: reduction)
     }
 
     var isMax: Bool { reduction == .max }
 
     /// Pools `input`; max pooling also returns the argmax indices.
     public func forward(_ input: Tensor<Float>) throws -> PoolingResult {
+        if let fast { return try runFast(fast, input) }
         let (output, indices) = try run(input)
         return PoolingResult(output: output, indices: indices)
     }
 
     /// The gradient with respect to the input. Max pooling needs the `indices` its forward pass returned.
     public func backward(gradOutput: Tensor<Float>, indices: Tensor<Int>? = nil) throws -> Tensor<Float> {
-        try gradient(gradOutput, indices: indices)
+        if let fast { return try gradientFast(fast, gradOutput, indices: indices) }
+        return try gradient(gradOutput, indices: indices)
     }
 
     func run<T: BinaryFloatingPoint>(_ input: Tensor<T>) throws -> (Tensor<T>, Tensor<Int>?) {
