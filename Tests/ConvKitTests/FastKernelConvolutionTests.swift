@@ -59,6 +59,10 @@ struct FastKernelConvolutionTests {
         Case(input: [1, 3, 6, 7], weight: [4, 3, 3, 3], padding: 2, mode: .reflect),
         Case(input: [1, 3, 6, 7], weight: [4, 3, 2, 3], padding: [1, 2], mode: .circular),
         Case(input: [1, 3, 2, 3], weight: [4, 3, 2, 2], stride: 3, padding: 2),
+        Case(input: [1, 2, 1, 1], weight: [3, 2, 3, 3], stride: 2, padding: 1),
+        Case(input: [1, 2, 3, 2], weight: [3, 2, 3, 3], stride: 2, padding: 1),
+        Case(input: [1, 2, 3, 2], weight: [2, 1, 3, 3], stride: 2, padding: 1, groups: 2),
+        Case(input: [1, 2, 5, 3], weight: [3, 2, 1, 1], stride: 2, padding: 1),
         // Pointwise: positions around NR, the last tile read past the tensor's end.
         Case(input: [1, 7, 1, 1], weight: [6, 7, 1, 1]),
         Case(input: [2, 9, 3, 5], weight: [13, 9, 1, 1]),
@@ -193,6 +197,37 @@ struct FastKernelConvolutionTests {
         let actual = try fast.backward(gradOutput: g, input: x, weight: w, wrt: .weight).weight!
         #expect(expected.scalars.allSatisfy { $0.isFinite })
         Self.expectClose(actual, expected, "\(algorithm) weight gradient")
+    }
+
+    @Test("Winograd F(4×4, 3×3) stays within 2e-4 of the reference",
+          arguments: [([1, 16, 12, 12], 8, 1), ([2, 3, 9, 10], 5, 1), ([1, 64, 8, 13], 6, 0), ([1, 128, 6, 6], 4, 1),
+                      ([3, 5, 4, 4], 7, 0), ([1, 2, 17, 33], 3, 1), ([1, 3, 1, 1], 2, 1), ([1, 3, 2, 3], 2, 1),
+                      ([1, 3, 3, 5], 2, 0)])
+    func winograd(_ input: [Int], _ outChannels: Int, _ padding: Int) throws {
+        var rng = SeededRandom(seed: 21)
+        let x: Tensor<Float> = rng.tensor(input)
+        let w: Tensor<Float> = rng.tensor([outChannels, input[1], 3, 3])
+        let b: Tensor<Float> = rng.tensor([outChannels])
+        let reference = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true,
+                                            padding: Padding(integerLiteral: padding), algorithm: .reference)
+        let expected = try reference.forward(x, weight: w, bias: b)
+        for isa in Runtime.availableInstructionSets {
+            for threads in [1, 2, 3] {
+                try Runtime.$override.withValue(.init(threadCount: threads, instructionSet: isa)) {
+                    let plan = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true,
+                                                   padding: Padding(integerLiteral: padding), algorithm: .winograd)
+                    let y = try plan.forward(x, weight: w, bias: b)
+                    let error = y.maxAbsDifference(expected) ?? .infinity
+                    let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-6)
+                    #expect(error <= 2e-4 * scale, "winograd x\(input) → \(outChannels) [\(isa), \(threads) threads]: error \(error / scale)")
+                    let g: Tensor<Float> = SeededRandom(seed: 22).tensorLike(plan.outputShape)
+                    let gradients = try plan.backward(gradOutput: g, input: x, weight: w)
+                    let expectedGradients = try reference.backward(gradOutput: g, input: x, weight: w)
+                    Self.expectClose(gradients.input, expectedGradients.input, "winograd grad input")
+                    Self.expectClose(gradients.weight, expectedGradients.weight, "winograd grad weight")
+                }
+            }
+        }
     }
 
     @Test("forced algorithms are checked")

@@ -19,6 +19,14 @@ struct SeededRandom: RandomNumberGenerator {
     }
 }
 
+extension SeededRandom {
+    /// A fresh generator's tensor (for one-off values in expressions).
+    func tensorLike(_ shape: [Int]) -> Tensor<Float> {
+        var copy = self
+        return copy.tensor(shape)
+    }
+}
+
 /// Builds a `Tensor<Float>` from nested literal rows (for the seed examples).
 func tensor(_ shape: [Int], _ values: [Float]) -> Tensor<Float> {
     try! Tensor(shape: shape, scalars: values)

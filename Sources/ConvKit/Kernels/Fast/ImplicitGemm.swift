@@ -54,6 +54,8 @@ struct PhaseSplitSource {
             if sx == 2 && phaseX == [0, 1] {
                 // Both column phases of a row in one pass (deinterleave).
                 fillSubPlanePair(base, base + subPlane, from: plane, py: py)
+            } else if sx == 4 && phaseX == [0, 1, 2, 3] {
+                fillSubPlaneQuad(base, from: plane, py: py)
             } else {
                 for (ix, px) in phaseX.enumerated() { fillSubPlane(base + ix * subPlane, from: plane, py: py, px: px) }
             }
@@ -92,6 +94,43 @@ struct PhaseSplitSource {
         }
     }
 
+    /// Stride-4 columns: source column 4j + px − left to phase px's column j, one row at a time.
+    @inline(__always)
+    private func fillSubPlaneQuad(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int) {
+        let ranges = (0..<4).map { validColumns($0) }
+        let start = ranges.map(\.0).max()!, end = ranges.map(\.1).min()!
+        for i in 0..<rows {
+            let iy = i * sy + py - top
+            guard iy >= 0 && iy < srcH else {
+                for px in 0..<4 { (dst + px * subPlane + i * pitch).initialize(repeating: padValue, count: pitch) }
+                continue
+            }
+            let row = src + iy * srcW
+            var j = start
+            if end > start {
+                // A SIMD16 load from column 4j − left holds 4 columns of each phase.
+                while j + 4 <= end {
+                    let v = UnsafeRawPointer(row + (4 &* j &- left)).loadUnaligned(as: SIMD16<Float>.self)
+                    let even = v.evenHalf, odd = v.oddHalf
+                    UnsafeMutableRawPointer(dst + i * pitch + j).storeBytes(of: even.evenHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(dst + subPlane + i * pitch + j).storeBytes(of: odd.evenHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(dst + 2 * subPlane + i * pitch + j).storeBytes(of: even.oddHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(dst + 3 * subPlane + i * pitch + j).storeBytes(of: odd.oddHalf, as: SIMD4<Float>.self)
+                    j &+= 4
+                }
+            }
+            for px in 0..<4 {
+                let line = dst + px * subPlane + i * pitch
+                let (first, last) = ranges[px]
+                line.initialize(repeating: padValue, count: first)
+                for k in first..<max(first, min(start, last)) { line[k] = row[4 &* k &+ px &- left] }
+                let from = max(j, first)
+                for k in from..<max(from, last) { line[k] = row[4 &* k &+ px &- left] }
+                (line + last).initialize(repeating: padValue, count: pitch - last)
+            }
+        }
+    }
+
     /// Stride-2 columns: even source columns to phase 0, odd ones to phase 1, one row at a time.
     @inline(__always)
     private func fillSubPlanePair(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>,
@@ -120,10 +159,10 @@ struct PhaseSplitSource {
                     j &+= 8
                 }
             }
-            for k in first0..<start { e[k] = row[2 &* k &- left] }
-            for k in first1..<start { o[k] = row[2 &* k &+ 1 &- left] }
-            for k in j..<end0 { e[k] = row[2 &* k &- left] }
-            for k in j..<end1 { o[k] = row[2 &* k &+ 1 &- left] }
+            for k in first0..<max(first0, min(start, end0)) { e[k] = row[2 &* k &- left] }
+            for k in first1..<max(first1, min(start, end1)) { o[k] = row[2 &* k &+ 1 &- left] }
+            for k in j..<max(j, end0) { e[k] = row[2 &* k &- left] }
+            for k in j..<max(j, end1) { o[k] = row[2 &* k &+ 1 &- left] }
             (e + end0).initialize(repeating: padValue, count: pitch - end0)
             (o + end1).initialize(repeating: padValue, count: pitch - end1)
         }
@@ -169,7 +208,7 @@ struct IndirectGemm {
     /// K-block depth: the B rows of a block stay in L1 across the M tiles of a column tile.
     static func blockDepth(k: Int, nr: Int) -> Int {
         guard k > 0 else { return 1 }
-        let limit = max(32, 4096 / nr)
+        let limit = max(32, 2048 / nr)
         let blocks = (k + limit - 1) / limit
         return (k + blocks - 1) / blocks
     }
@@ -190,9 +229,11 @@ struct IndirectGemm {
         // Rows per item: an mc × kc block of A in about 128 KiB.
         let mc = min(m, max(mr, (32768 / max(kc, 1)) / mr * mr))
         let mBlocks = (m + mc - 1) / mc
-        // Tiles per item: enough items to share out, few enough to reuse A across tiles.
+        // Tiles per item: each item reads its A block once (from L3 when A is large), so items
+        // should be few — about four per thread, which the dynamic chunking balances.
         let perImage = batch * groups * mBlocks
-        let tileGroup = max(1, min(8, tilesPerImage * perImage / 32))
+        let threads = Runtime.threadCount
+        let tileGroup = max(1, min(16, tilesPerImage * perImage / (4 * threads)))
         let tileGroups = (tilesPerImage + tileGroup - 1) / tileGroup
         let gemm = kernels.gemm, gemmIndirect = kernels.gemmIndirect
         let problem = self
@@ -247,9 +288,11 @@ struct IndirectGemm {
                         for t in 0..<tiles {
                             let ct = c + t * nr
                             let usePanel = packed && t == tiles - 1
+                            // Row tiles of (nearly) equal height: 8 rows as 4 + 4, not 6 + 2.
+                            let rowTiles = (rows + mr - 1) / mr
                             var r = 0
-                            while r < rows {
-                                let mrows = min(mr, rows - r)
+                            for tile in 0..<rowTiles {
+                                let mrows = rows / rowTiles + (tile < rows % rowTiles ? 1 : 0)
                                 for i in 0..<mrows { aRows[i] = aGroup + (r + i) * problem.lda + k0 }
                                 let rowBias = k0 == 0 ? biasRows.map { $0 + r } : nil
                                 if usePanel {
