@@ -89,8 +89,35 @@ struct FastConvolution: Sendable {
         case .depthwise:
             DepthwiseConvolution(shape: shape).backwardInput(gradOutput: gy, weight: w, gradInput: gx, kernels: kernels)
         default:
+            if let adjoint = winogradAdjoint, algorithm == .winograd || WinogradConvolution.isWorthwhile(adjoint) {
+                // ∂L/∂x = ∂L/∂y ⋆ (weights transposed and flipped), a 3×3 stride-1 correlation too.
+                let s = shape, area = s.kernelArea
+                BufferCache.shared.with(s.outChannels * s.inChannels * area) { flipped in
+                    parallelFor(s.inChannels) { range, _ in
+                        for ci in range {
+                            for co in 0..<s.outChannels {
+                                for t in 0..<area { flipped[(ci * s.outChannels + co) * area + t] = w[(co * s.inChannels + ci) * area + area - 1 - t] }
+                            }
+                        }
+                    }
+                    WinogradConvolution(shape: adjoint).forward(input: gy, weight: flipped, bias: nil, output: gx, kernels: kernels)
+                }
+                return
+            }
             GemmGradients(shape: shape).backwardInput(gradOutput: gy, weight: w, gradInput: gx, kernels: kernels)
         }
+    }
+
+    /// The input gradient of a 3×3 stride-1 undilated single-group correlation as a correlation
+    /// of the output gradient (padding 2 − p on each side), if that is one Winograd computes.
+    var winogradAdjoint: ConvShape2D? {
+        let s = shape
+        guard s.kH == 3, s.kW == 3, s.strideH == 1, s.strideW == 1, s.dilationH == 1, s.dilationW == 1, s.groups == 1,
+              s.padTop <= 2, s.padLeft <= 2 else { return nil }
+        let adjoint = ConvShape2D(batch: s.batch, inChannels: s.outChannels, outChannels: s.inChannels, groups: 1,
+                                  inH: s.outH, inW: s.outW, outH: s.inH, outW: s.inW, kH: 3, kW: 3, strideH: 1, strideW: 1,
+                                  dilationH: 1, dilationW: 1, padTop: 2 - s.padTop, padLeft: 2 - s.padLeft)
+        return WinogradConvolution.applies(to: adjoint) ? adjoint : nil
     }
 
     /// `∂L/∂w` of the correlation. `gradWeight` is overwritten.
