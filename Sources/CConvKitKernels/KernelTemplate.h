@@ -236,87 +236,242 @@ void CK_NAME(window_dot)(const float *src, const long *off, long ntaps, const fl
     }
 }
 
-/// One output row of max pooling over a chunk of NT taps (the running maximum and index are
-/// carried in `out` / `idx` between chunks).
-CK_INLINE void ck_max_row(const long NT, const long SX, const long sx, const float *row, const long *off,
-                          const int32_t *toff, int first, int32_t base_y, const int32_t *base_x,
-                          int32_t first_y, const int32_t *first_x, float *orow, int32_t *irow, long ow) {
+/// Running maximum and argmax over NT taps for j < n rounded up to VW (see ck_max_pool_fn).
+CK_INLINE void ck_max_taps(const long NT, const float *src, const long *off, const int32_t *toff, int first,
+                           const int32_t *base, const int32_t *first_index, float *v, int32_t *ix, long n) {
     const float *p[9];
     ck_vi to[9];
     for (long t = 0; t < NT; t++) {
-        p[t] = row + off[t];
+        p[t] = src + off[t];
         to[t] = (ck_vi)toff[t];
     }
-    const long stride = SX ? SX : sx;
-    for (long ox = 0; ox < ow; ox += CK_VW) {
-        ck_vf best;
-        ck_vi index;
-        const ck_vi base = (ck_vi)base_y + *(const ck_viu *)(base_x + ox);
-        if (first) {
-            best = ck_splat(-__builtin_inff());
-            index = (ck_vi)first_y + *(const ck_viu *)(first_x + ox);
-        } else {
-            best = ck_load(orow + ox);
-            index = *(const ck_viu *)(irow + ox);
+    for (long j = 0; j < n; j += 2 * CK_VW) {
+        ck_vf best[2];
+        ck_vi index[2], b[2];
+        for (long u = 0; u < 2; u++) {
+            b[u] = *(const ck_viu *)(base + j + u * CK_VW);
+            best[u] = first ? ck_splat(-__builtin_inff()) : ck_load(v + j + u * CK_VW);
+            index[u] = first ? *(const ck_viu *)(first_index + j + u * CK_VW) : *(const ck_viu *)(ix + j + u * CK_VW);
         }
         for (long t = 0; t < NT; t++) {
-            const ck_vf v = ck_load_strided(p[t] + ox * stride, stride, CK_VW);
-            const ck_vi take = (v > best) | (v != v);
-            best = (ck_vf)(((ck_vi)v & take) | ((ck_vi)best & ~take));
-            index = ((base + to[t]) & take) | (index & ~take);
+            for (long u = 0; u < 2; u++) {
+                const ck_vf x = ck_load(p[t] + j + u * CK_VW);
+                const ck_vi take = (x > best[u]) | (x != x);
+                best[u] = (ck_vf)(((ck_vi)x & take) | ((ck_vi)best[u] & ~take));
+                index[u] = ((b[u] + to[t]) & take) | (index[u] & ~take);
+            }
         }
-        ck_store(orow + ox, best);
-        *(ck_viu *)(irow + ox) = index;
+        for (long u = 0; u < 2; u++) {
+            ck_store(v + j + u * CK_VW, best[u]);
+            *(ck_viu *)(ix + j + u * CK_VW) = index[u];
+        }
     }
 }
 
-CK_INLINE void ck_max_rows(const long SX, long sx, const float *in, long ldin, long sy,
-                           const long *ty, const long *tx, const int32_t *toff, long ntaps,
-                           const int32_t *base_y, const int32_t *base_x,
-                           const int32_t *first_y, const int32_t *first_x,
-                           float *out, int64_t *indices, long oh, long ow) {
-    // Whole vectors into row buffers (the caller's arrays are padded to a multiple of CK_VW).
-    enum { ROW = 512 };
-    float obuf[ROW];
-    int32_t ibuf[ROW];
-    long off[9];
-    for (long oy = 0; oy < oh; oy++) {
-        const float *row = in + oy * sy * ldin;
-        for (long x0 = 0; x0 < ow; x0 += ROW) {
-            const long n = ow - x0 < ROW ? ow - x0 : ROW;
-            for (long t0 = 0; t0 < ntaps || t0 == 0; t0 += 9) {
-                const long nt = ntaps - t0 < 9 ? ntaps - t0 : 9;
-                for (long t = 0; t < nt; t++) off[t] = ty[t0 + t] * ldin + tx[t0 + t];
-                const float *r = row + x0 * (SX ? SX : sx);
-#define CK_MAX_CASE(K) \
-                case K: ck_max_row(K, SX, sx, r, off, toff + t0, t0 == 0, base_y[oy], base_x + x0, first_y[oy], first_x + x0, obuf, ibuf, n); break;
-                switch (nt) {
-                CK_MAX_CASE(9) CK_MAX_CASE(8) CK_MAX_CASE(7) CK_MAX_CASE(6) CK_MAX_CASE(5)
-                CK_MAX_CASE(4) CK_MAX_CASE(3) CK_MAX_CASE(2) CK_MAX_CASE(1)
-                default: ck_max_row(0, SX, sx, r, off, toff, 1, base_y[oy], base_x + x0, first_y[oy], first_x + x0, obuf, ibuf, n); break;
-                }
-#undef CK_MAX_CASE
-                if (ntaps == 0) break;
+void CK_NAME(max_pool)(const float *src, const long *off, const int32_t *toff, long ntaps,
+                       const int32_t *base, const int32_t *first, long oh, long pitch, long ow,
+                       float *out, int64_t *indices) {
+    enum { CHUNK = 512 };
+    float v[CHUNK];
+    int32_t ix[CHUNK];
+    const long total = oh * pitch;
+    for (long j0 = 0; j0 < total; j0 += CHUNK) {
+        const long n = total - j0 < CHUNK ? total - j0 : CHUNK;
+        for (long t0 = 0; t0 < ntaps || t0 == 0; t0 += 9) {
+            const long nt = ntaps - t0 < 9 ? ntaps - t0 : 9;
+            const float *s = src + j0;
+            const long *o = off + t0;
+            const int32_t *to = toff + t0;
+            const int f = t0 == 0;
+            switch (nt) {
+            case 9: ck_max_taps(9, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 8: ck_max_taps(8, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 7: ck_max_taps(7, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 6: ck_max_taps(6, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 5: ck_max_taps(5, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 4: ck_max_taps(4, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 3: ck_max_taps(3, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 2: ck_max_taps(2, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            case 1: ck_max_taps(1, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+            default: ck_max_taps(0, s, o, to, f, base + j0, first + j0, v, ix, n); break;
             }
-            float *o = out + oy * ow + x0;
-            for (long i = 0; i < n; i++) o[i] = obuf[i];
+            if (ntaps == 0) break;
+        }
+        long y = j0 / pitch, x = j0 % pitch;
+        for (long j = 0; j < n;) {
+            const long run = n - j < pitch - x ? n - j : pitch - x;
+            const long valid = ow - x < run ? (ow - x > 0 ? ow - x : 0) : run;
+            float *o = out + y * ow + x;
+            for (long i = 0; i < valid; i++) o[i] = v[j + i];
             if (indices) {
-                int64_t *ind = indices + oy * ow + x0;
-                for (long i = 0; i < n; i++) ind[i] = ibuf[i];
+                int64_t *d = indices + y * ow + x;
+                for (long i = 0; i < valid; i++) d[i] = ix[j + i];
+            }
+            j += run;
+            x = 0;
+            y++;
+        }
+    }
+}
+
+// MARK: Winograd F(4×4, 3×3)
+
+/// p[4l + j] = o[j][l]: four vectors interleaved lane by lane.
+CK_INLINE void ck_store4_interleaved(float *p, const ck_vf o[4]) {
+#if CK_VW == 4
+    const ck_vf ab0 = __builtin_shufflevector(o[0], o[1], 0, 4, 1, 5), ab1 = __builtin_shufflevector(o[0], o[1], 2, 6, 3, 7);
+    const ck_vf cd0 = __builtin_shufflevector(o[2], o[3], 0, 4, 1, 5), cd1 = __builtin_shufflevector(o[2], o[3], 2, 6, 3, 7);
+    ck_store(p, __builtin_shufflevector(ab0, cd0, 0, 1, 4, 5));
+    ck_store(p + 4, __builtin_shufflevector(ab0, cd0, 2, 3, 6, 7));
+    ck_store(p + 8, __builtin_shufflevector(ab1, cd1, 0, 1, 4, 5));
+    ck_store(p + 12, __builtin_shufflevector(ab1, cd1, 2, 3, 6, 7));
+#elif CK_VW == 8
+    const ck_vf ab0 = __builtin_shufflevector(o[0], o[1], 0, 8, 1, 9, 2, 10, 3, 11);
+    const ck_vf ab1 = __builtin_shufflevector(o[0], o[1], 4, 12, 5, 13, 6, 14, 7, 15);
+    const ck_vf cd0 = __builtin_shufflevector(o[2], o[3], 0, 8, 1, 9, 2, 10, 3, 11);
+    const ck_vf cd1 = __builtin_shufflevector(o[2], o[3], 4, 12, 5, 13, 6, 14, 7, 15);
+    ck_store(p, __builtin_shufflevector(ab0, cd0, 0, 1, 8, 9, 2, 3, 10, 11));
+    ck_store(p + 8, __builtin_shufflevector(ab0, cd0, 4, 5, 12, 13, 6, 7, 14, 15));
+    ck_store(p + 16, __builtin_shufflevector(ab1, cd1, 0, 1, 8, 9, 2, 3, 10, 11));
+    ck_store(p + 24, __builtin_shufflevector(ab1, cd1, 4, 5, 12, 13, 6, 7, 14, 15));
+#else
+    float lanes[4][CK_VW];
+    for (long j = 0; j < 4; j++) ck_store(lanes[j], o[j]);
+    for (long l = 0; l < CK_VW; l++) {
+        for (long j = 0; j < 4; j++) p[4 * l + j] = lanes[j][l];
+    }
+#endif
+}
+
+/// Bᵀ applied to 6 values (one column or row of a 6×6 input patch).
+CK_INLINE void ck_wino_bt(const ck_vf d[6], ck_vf o[6]) {
+    const ck_vf four = ck_splat(4.0f), five = ck_splat(5.0f), two = ck_splat(2.0f);
+    o[0] = four * d[0] - five * d[2] + d[4];
+    o[1] = -four * (d[1] + d[2]) + d[3] + d[4];
+    o[2] = four * (d[1] - d[2]) - d[3] + d[4];
+    o[3] = two * (d[3] - d[1]) - d[2] + d[4];
+    o[4] = two * (d[1] - d[3]) - d[2] + d[4];
+    o[5] = four * d[1] - five * d[3] + d[5];
+}
+
+/// Aᵀ applied to 6 values.
+CK_INLINE void ck_wino_at(const ck_vf m[6], ck_vf o[4]) {
+    const ck_vf a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], d = m[3] - m[4];
+    o[0] = m[0] + a + c;
+    o[1] = b + ck_splat(2.0f) * d;
+    o[2] = a + ck_splat(4.0f) * c;
+    o[3] = b + ck_splat(8.0f) * d + m[5];
+}
+
+/// G applied to 3 values.
+CK_INLINE void ck_wino_g(const ck_vf g[3], ck_vf o[6]) {
+    const ck_vf sixth = ck_splat(1.0f / 6.0f);
+    o[0] = ck_splat(0.25f) * g[0];
+    o[1] = -sixth * (g[0] + g[1] + g[2]);
+    o[2] = -sixth * (g[0] - g[1] + g[2]);
+    o[3] = ck_splat(1.0f / 24.0f) * g[0] + ck_splat(1.0f / 12.0f) * g[1] + sixth * g[2];
+    o[4] = ck_splat(1.0f / 24.0f) * g[0] - ck_splat(1.0f / 12.0f) * g[1] + sixth * g[2];
+    o[5] = g[2];
+}
+
+void CK_NAME(winograd_weights)(const float *w, long pairs, float *u, long u_stride) {
+    for (long p = 0; p < pairs; p += CK_VW) {
+        const long n = pairs - p < CK_VW ? pairs - p : CK_VW;
+        ck_vf g[9];
+        for (long i = 0; i < 9; i++) {
+            float lanes[CK_VW] = {0};
+            for (long l = 0; l < n; l++) lanes[l] = w[(p + l) * 9 + i];
+            g[i] = ck_load(lanes);
+        }
+        // tmp = G g (6×3), then U = tmp Gᵀ (6×6).
+        ck_vf tmp[6][3];
+        for (long c = 0; c < 3; c++) {
+            const ck_vf col[3] = {g[c], g[3 + c], g[6 + c]};
+            ck_vf o[6];
+            ck_wino_g(col, o);
+            for (long r = 0; r < 6; r++) tmp[r][c] = o[r];
+        }
+        for (long r = 0; r < 6; r++) {
+            ck_vf o[6];
+            ck_wino_g(tmp[r], o);
+            for (long c = 0; c < 6; c++) {
+                float *dst = u + (r * 6 + c) * u_stride + p;
+                if (n == CK_VW) ck_store(dst, o[c]);
+                else ck_store_partial(dst, 1, o[c], n);
             }
         }
     }
 }
 
-void CK_NAME(max_pool)(const float *in, long ldin, long sy, long sx,
-                       const long *ty, const long *tx, const int32_t *toff, long ntaps,
-                       const int32_t *base_y, const int32_t *base_x,
-                       const int32_t *first_y, const int32_t *first_x,
-                       float *out, int64_t *indices, long oh, long ow) {
-    switch (sx) {
-    case 1: ck_max_rows(1, 1, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
-    case 2: ck_max_rows(2, 2, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
-    default: ck_max_rows(0, sx, in, ldin, sy, ty, tx, toff, ntaps, base_y, base_x, first_y, first_x, out, indices, oh, ow); break;
+void CK_NAME(winograd_input)(const float *src, long sub_plane, long pitch, long tiles_y, long tiles_x,
+                             float *v, long v_stride) {
+    for (long y = 0; y < tiles_y; y++) {
+        for (long x = 0; x < tiles_x; x += CK_VW) {
+            const long n = tiles_x - x < CK_VW ? tiles_x - x : CK_VW;
+            // Column transform: t[ξ][c] = Σ_r Bᵀ[ξ][r] d[r][c].
+            ck_vf t[6][6];
+            for (long c = 0; c < 6; c++) {
+                ck_vf d[6], o[6];
+                for (long r = 0; r < 6; r++) {
+                    d[r] = ck_load(src + ((r % 4) * 4 + c % 4) * sub_plane + (y + r / 4) * pitch + x + c / 4);
+                }
+                ck_wino_bt(d, o);
+                for (long r = 0; r < 6; r++) t[r][c] = o[r];
+            }
+            // Row transform: V[ξ][ν] = Σ_c t[ξ][c] B[c][ν].
+            float *out = v + y * tiles_x + x;
+            for (long r = 0; r < 6; r++) {
+                ck_vf o[6];
+                ck_wino_bt(t[r], o);
+                for (long c = 0; c < 6; c++) {
+                    if (n == CK_VW) ck_store(out + (r * 6 + c) * v_stride, o[c]);
+                    else ck_store_partial(out + (r * 6 + c) * v_stride, 1, o[c], n);
+                }
+            }
+        }
+    }
+}
+
+void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias,
+                              float *out, long oh, long ow) {
+    for (long y = 0; y < tiles_y; y++) {
+        for (long x = 0; x < tiles_x; x += CK_VW) {
+            const long n = tiles_x - x < CK_VW ? tiles_x - x : CK_VW;
+            const float *in = m + y * tiles_x + x;
+            // Column transform over ξ, then row transform over ν.
+            ck_vf t[4][6];
+            for (long c = 0; c < 6; c++) {
+                ck_vf col[6], o[4];
+                for (long r = 0; r < 6; r++) {
+                    if (n == CK_VW) {
+                        col[r] = ck_load(in + (r * 6 + c) * m_stride);
+                    } else {
+                        float lanes[CK_VW] = {0};
+                        for (long l = 0; l < n; l++) lanes[l] = in[(r * 6 + c) * m_stride + l];
+                        col[r] = ck_load(lanes);
+                    }
+                }
+                ck_wino_at(col, o);
+                for (long i = 0; i < 4; i++) t[i][c] = o[i];
+            }
+            for (long i = 0; i < 4; i++) {
+                const long oy = 4 * y + i;
+                if (oy >= oh) break;
+                ck_vf o[4];
+                ck_wino_at(t[i], o);
+                for (long j = 0; j < 4; j++) o[j] += ck_splat(bias);
+                float *row = out + oy * ow;
+                // Interleave the 4 columns of CK_VW tiles into 4·CK_VW consecutive outputs.
+                if (n == CK_VW && 4 * (x + CK_VW) <= ow) {
+                    ck_store4_interleaved(row + 4 * x, o);
+                    continue;
+                }
+                float lanes[4 * CK_VW];
+                ck_store4_interleaved(lanes, o);
+                const long count = ow - 4 * x < 4 * n ? ow - 4 * x : 4 * n;
+                for (long l = 0; l < count; l++) row[4 * x + l] = lanes[l];
+            }
+        }
     }
 }
 
@@ -331,4 +486,7 @@ const ck_kernels CK_NAME(table) = {
     .window_sum = CK_NAME(window_sum),
     .window_dot = CK_NAME(window_dot),
     .max_pool = CK_NAME(max_pool),
+    .winograd_weights = CK_NAME(winograd_weights),
+    .winograd_input = CK_NAME(winograd_input),
+    .winograd_output = CK_NAME(winograd_output),
 };

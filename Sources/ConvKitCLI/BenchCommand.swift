@@ -25,6 +25,8 @@ public struct BenchCommand: ParsableCommand {
     @Option(help: "Force an algorithm: reference, gemm, pointwise, depthwise.") var algorithm: String?
     @Option(help: "Instruction set: portable, neon, avx2, avx512 (default: the best available).") var isa: String?
     @Option(name: .customLong("case"), help: "Only cases whose name contains this text.") var only: String?
+    @Flag(help: "Also report the forward error against the reference kernels (max |Δ| / max |reference|).")
+    var check = false
     @Flag(name: .customLong("cpu-time"), help: "Measure process CPU time instead of wall time (for tuning one thread on a busy machine).")
     var cpuTime = false
 
@@ -108,9 +110,19 @@ public struct BenchCommand: ParsableCommand {
             results.append(Result(name: c.name, median_ms: median, gflops: flops / median / 1e6,
                                   algorithm: plan.algorithm.rawValue))
             if sink.isNaN { FileHandle.standardError.write(Data("note: NaN in \(c.name)\n".utf8)) }
+            if check {
+                let reference = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true,
+                                                    stride: Dims(integerLiteral: c.stride), padding: Padding(integerLiteral: c.padding),
+                                                    dilation: Dims(integerLiteral: c.dilation), groups: c.groups, algorithm: .reference)
+                let expected = try reference.forward(x, weight: w, bias: b)
+                let actual = try plan.forward(x, weight: w, bias: b)
+                let scale = expected.scalars.map(abs).max() ?? 1
+                let error = (actual.maxAbsDifference(expected) ?? .infinity) / max(scale, 1e-30)
+                FileHandle.standardError.write(Data("\(c.name): \(plan.algorithm) relative error \(error)\n".utf8))
+            }
             if !json {
-                print(String(format: "%-24@ %10.3f ms %8.1f GFLOP/s  %@", c.name as NSString, median,
-                             results.last!.gflops, plan.algorithm.rawValue as NSString))
+                print(String(format: "%-24@ %10.3f ms %8.1f GFLOP/s  (min %.3f ms)  %@", c.name as NSString, median,
+                             results.last!.gflops, times[0], plan.algorithm.rawValue as NSString))
             }
         }
         if json {

@@ -43,6 +43,9 @@ struct FastKernelConvolutionTests {
         Case(input: [1, 24, 9, 10], weight: [13, 24, 3, 3], padding: 1),
         Case(input: [2, 3, 17, 16], weight: [7, 3, 3, 3], padding: 1),
         Case(input: [1, 5, 8, 33], weight: [1, 5, 3, 3], padding: 1),
+        // Several row blocks of A (M > 128) and groups of column tiles per work item.
+        Case(input: [1, 4, 30, 33], weight: [140, 4, 3, 3], padding: 1),
+        Case(input: [1, 8, 31, 33], weight: [140, 8, 1, 1]),
         // Position blocks of the weight gradient (> 512 positions), stride phases.
         Case(input: [1, 4, 26, 30], weight: [5, 4, 3, 3], padding: 1),
         Case(input: [2, 4, 23, 21], weight: [6, 4, 3, 3], stride: 2, padding: 1),
@@ -56,6 +59,10 @@ struct FastKernelConvolutionTests {
         Case(input: [1, 3, 6, 7], weight: [4, 3, 3, 3], padding: 2, mode: .reflect),
         Case(input: [1, 3, 6, 7], weight: [4, 3, 2, 3], padding: [1, 2], mode: .circular),
         Case(input: [1, 3, 2, 3], weight: [4, 3, 2, 2], stride: 3, padding: 2),
+        Case(input: [1, 2, 1, 1], weight: [3, 2, 3, 3], stride: 2, padding: 1),
+        Case(input: [1, 2, 3, 2], weight: [3, 2, 3, 3], stride: 2, padding: 1),
+        Case(input: [1, 2, 3, 2], weight: [2, 1, 3, 3], stride: 2, padding: 1, groups: 2),
+        Case(input: [1, 2, 5, 3], weight: [3, 2, 1, 1], stride: 2, padding: 1),
         // Pointwise: positions around NR, the last tile read past the tensor's end.
         Case(input: [1, 7, 1, 1], weight: [6, 7, 1, 1]),
         Case(input: [2, 9, 3, 5], weight: [13, 9, 1, 1]),
@@ -167,6 +174,58 @@ struct FastKernelConvolutionTests {
             for (index, name) in ["forward", "grad input", "grad weight", "grad bias"].enumerated() {
                 #expect(results[t][index].scalars == results[0][index].scalars,
                         "\(c.testDescription): \(name) with \(t + 1) threads differs from 1 thread")
+            }
+        }
+    }
+
+    @Test("an infinite input outside every window does not reach the weight gradient",
+          arguments: [(4, 1, ConvAlgorithm.gemm), (2, 2, .depthwise)])
+    func nonFiniteOutsideWindows(_ channels: Int, _ groups: Int, _ algorithm: ConvAlgorithm) throws {
+        // 3×3, stride 2, no padding, width 6: input column 5 is in no window (but in the fast
+        // paths' dropped grid columns).
+        var rng = RandomGenerator(seed: 3)
+        var x: Tensor<Float> = rng.tensor([1, 2, 5, 6])
+        x.withUnsafeMutableBufferPointer { $0[5] = .infinity; $0[41] = -.infinity }
+        let shape = [channels, 2 / groups, 3, 3]
+        let w: Tensor<Float> = rng.tensor(shape)
+        let fast = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: false, stride: 2,
+                                       groups: groups, algorithm: algorithm)
+        let reference = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: false, stride: 2,
+                                            groups: groups, algorithm: .reference)
+        let g: Tensor<Float> = rng.tensor(fast.outputShape)
+        let expected = try reference.backward(gradOutput: g, input: x, weight: w, wrt: .weight).weight!
+        let actual = try fast.backward(gradOutput: g, input: x, weight: w, wrt: .weight).weight!
+        #expect(expected.scalars.allSatisfy { $0.isFinite })
+        Self.expectClose(actual, expected, "\(algorithm) weight gradient")
+    }
+
+    @Test("Winograd F(4×4, 3×3) stays within 2e-4 of the reference",
+          arguments: [([1, 16, 12, 12], 8, 1), ([2, 3, 9, 10], 5, 1), ([1, 64, 8, 13], 6, 0), ([1, 128, 6, 6], 4, 1),
+                      ([3, 5, 4, 4], 7, 0), ([1, 2, 17, 33], 3, 1), ([1, 3, 1, 1], 2, 1), ([1, 3, 2, 3], 2, 1),
+                      ([1, 3, 3, 5], 2, 0)])
+    func winograd(_ input: [Int], _ outChannels: Int, _ padding: Int) throws {
+        var rng = RandomGenerator(seed: 21)
+        let x: Tensor<Float> = rng.tensor(input)
+        let w: Tensor<Float> = rng.tensor([outChannels, input[1], 3, 3])
+        let b: Tensor<Float> = rng.tensor([outChannels])
+        let reference = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true,
+                                            padding: Padding(integerLiteral: padding), algorithm: .reference)
+        let expected = try reference.forward(x, weight: w, bias: b)
+        for isa in Runtime.availableInstructionSets {
+            for threads in [1, 2, 3] {
+                try Runtime.$override.withValue(.init(threadCount: threads, instructionSet: isa)) {
+                    let plan = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true,
+                                                   padding: Padding(integerLiteral: padding), algorithm: .winograd)
+                    let y = try plan.forward(x, weight: w, bias: b)
+                    let error = y.maxAbsDifference(expected) ?? .infinity
+                    let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-6)
+                    #expect(error <= 2e-4 * scale, "winograd x\(input) → \(outChannels) [\(isa), \(threads) threads]: error \(error / scale)")
+                    let g: Tensor<Float> = RandomGenerator(seed: 22).tensorLike(plan.outputShape)
+                    let gradients = try plan.backward(gradOutput: g, input: x, weight: w)
+                    let expectedGradients = try reference.backward(gradOutput: g, input: x, weight: w)
+                    Self.expectClose(gradients.input, expectedGradients.input, "winograd grad input")
+                    Self.expectClose(gradients.weight, expectedGradients.weight, "winograd grad weight")
+                }
             }
         }
     }

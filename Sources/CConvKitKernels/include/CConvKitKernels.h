@@ -56,16 +56,33 @@ typedef void (*ck_window_sum_fn)(const float *src, const long *off, const float 
 typedef void (*ck_window_dot_fn)(const float *src, const long *off, long ntaps, const float *g, long count,
                                  float *grad);
 
-/// Max pooling over one plane padded with −∞ (the window of output (oy, ox) starts at
-/// in[(oy·sy)·ldin + ox·sx]; tap t adds ty[t]·ldin + tx[t]), with PyTorch's argmax rule: the first
-/// strictly larger value or any NaN replaces the running maximum, starting from −∞ at index
-/// first[...]. index of tap t at (oy, ox) = base_y[oy] + base_x[ox] + toff[t]; first index of
-/// the window = first_y[oy] + first_x[ox]. Indices are written as int64 (may be NULL).
-typedef void (*ck_max_pool_fn)(const float *in, long ldin, long sy, long sx,
-                               const long *ty, const long *tx, const int32_t *toff, long ntaps,
-                               const int32_t *base_y, const int32_t *base_x,
-                               const int32_t *first_y, const int32_t *first_x,
-                               float *out, int64_t *indices, long oh, long ow);
+/// Max pooling over a prepared source (a stride-phase-split plane padded with −∞), with PyTorch's
+/// argmax rule: starting from −∞ at index first[j], a strictly larger value or any NaN replaces
+/// the running maximum (taps in t order). For grid positions j = y·pitch + x, tap t reads
+/// src[off[t] + j] and has plane index base[j] + toff[t]; out[y·ow + x] and indices[y·ow + x]
+/// (int64, may be NULL) are written for x < ow. `base` and `first` hold oh·pitch entries, readable
+/// up to a multiple of 4·VW; src is read up to max(off) + oh·pitch + 4·VW floats.
+typedef void (*ck_max_pool_fn)(const float *src, const long *off, const int32_t *toff, long ntaps,
+                               const int32_t *base, const int32_t *first,
+                               long oh, long pitch, long ow, float *out, int64_t *indices);
+
+/// Winograd F(4×4, 3×3) weight transform of `pairs` 3×3 kernels (w[9·p …]):
+/// u[k·u_stride + p] = (G g Gᵀ)[k / 6][k % 6] for k < 36.
+typedef void (*ck_winograd_weights_fn)(const float *w, long pairs, float *u, long u_stride);
+
+/// Winograd F(4×4, 3×3) input transform of one channel, from a source split by phase of 4 in both
+/// axes (16 sub-planes of sub_plane floats, rows `pitch` apart; input (4y + r, 4x + c) is
+/// src[((r%4)·4 + c%4)·sub_plane + (y + r/4)·pitch + x + c/4]):
+/// v[k·v_stride + y·tiles_x + x] = (Bᵀ d B)[k / 6][k % 6] for the 6×6 patch d of tile (y, x).
+/// Reads up to one vector past the end of each sub-plane row.
+typedef void (*ck_winograd_input_fn)(const float *src, long sub_plane, long pitch, long tiles_y, long tiles_x,
+                                     float *v, long v_stride);
+
+/// Winograd F(4×4, 3×3) output transform of one channel: for tile (y, x) with
+/// M[k] = m[k·m_stride + y·tiles_x + x], out[(4y + i)·ow + 4x + j] = bias + (Aᵀ M A)[i][j] for the
+/// outputs inside oh × ow.
+typedef void (*ck_winograd_output_fn)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias,
+                                      float *out, long oh, long ow);
 
 /// The kernels of one instruction-set level and its register tile.
 typedef struct ck_kernels {
@@ -79,6 +96,9 @@ typedef struct ck_kernels {
     ck_window_sum_fn window_sum;
     ck_window_dot_fn window_dot;
     ck_max_pool_fn max_pool;
+    ck_winograd_weights_fn winograd_weights;
+    ck_winograd_input_fn winograd_input;
+    ck_winograd_output_fn winograd_output;
 } ck_kernels;
 
 /// The best level this CPU supports (detected once).

@@ -25,8 +25,8 @@ public struct PoolingPlan: Sendable {
     let reduction: Reduction
     let planes: Int
     let windows: Windows3D
-    /// The `Float` path (the reference kernels stay the oracle, and serve other types).
-    let fast: FastPooling
+    /// The fast `Float` path (nil: the reference kernels, e.g. adaptive or 3-D pooling).
+    let fast: FastPooling?
 
     /// Prepares `max_pool1d/2d/3d`. `stride` defaults to `kernelSize`; padding (each side at most
     /// half the kernel) pads with −∞. Beyond PyTorch, `padding` may be `.same` (TensorFlow rule)
@@ -120,69 +120,25 @@ public struct PoolingPlan: Sendable {
         self.reduction = reduction
         self.planes = x.batch * x.channels
         self.windows = Windows3D(axes)
-        self.fast = FastPooling(planes: x.batch * x.channels, windows: windows)
         self.outputShape = x.outputShape(channels: x.channels, spatial: axes.map(\.outputSize))
+        let adaptive = axes.contains { $0.stride == 0 }
+        self.fast = adaptive ? nil : FastPooling(planes: planes, windows: windows, reduction: reduction)
     }
 
     var isMax: Bool { reduction == .max }
 
     /// Pools `input`; max pooling also returns the argmax indices.
     public func forward(_ input: Tensor<Float>) throws -> PoolingResult {
-        try checkShape(input, inputShape, op: op, argument: "input")
-        let count = outputShape.reduce(1, *)
-        guard count > 0 else {  // an empty batch or channel dimension
-            return PoolingResult(output: Tensor(uncheckedShape: outputShape, scalars: []), indices: isMax ? Tensor(uncheckedShape: outputShape, scalars: []) : nil)
-        }
-        var output = [Float](repeating: 0, count: count)
-        switch reduction {
-        case .max:
-            var indices = [Int](repeating: 0, count: count)
-            input.withUnsafeBufferPointer { x in output.withUnsafeMutableBufferPointer { y in indices.withUnsafeMutableBufferPointer { i in
-                fast.maxForward(input: x.baseAddress!, output: y.baseAddress!, indices: i.baseAddress!)
-            } } }
-            return PoolingResult(output: Tensor(uncheckedShape: outputShape, scalars: output),
-                                 indices: Tensor(uncheckedShape: outputShape, scalars: indices))
-        case let .average(divisor):
-            input.withUnsafeBufferPointer { x in output.withUnsafeMutableBufferPointer { y in
-                fast.avgForward(divisor: divisor, input: x.baseAddress!, output: y.baseAddress!)
-            } }
-            return PoolingResult(output: Tensor(uncheckedShape: outputShape, scalars: output), indices: nil)
-        }
+        // (Empty tensors take the reference path: it needs no buffers.)
+        if let fast, input.count > 0, outputShape.reduce(1, *) > 0 { return try runFast(fast, input) }
+        let (output, indices) = try run(input)
+        return PoolingResult(output: output, indices: indices)
     }
 
     /// The gradient with respect to the input. Max pooling needs the `indices` its forward pass returned.
     public func backward(gradOutput: Tensor<Float>, indices: Tensor<Int>? = nil) throws -> Tensor<Float> {
-        try checkShape(gradOutput, outputShape, op: op, argument: "grad_output")
-        var gradInput = [Float](repeating: 0, count: inputShape.reduce(1, *))
-        guard !gradInput.isEmpty, gradOutput.count > 0 else {
-            if isMax { _ = try checkedIndices(indices) }
-            return Tensor(uncheckedShape: inputShape, scalars: gradInput)
-        }
-        switch reduction {
-        case .max:
-            let indices = try checkedIndices(indices)
-            gradOutput.withUnsafeBufferPointer { g in indices.withUnsafeBufferPointer { i in gradInput.withUnsafeMutableBufferPointer { gx in
-                fast.maxBackward(gradOutput: g.baseAddress!, indices: i.baseAddress!, gradInput: gx.baseAddress!)
-            } } }
-        case let .average(divisor):
-            gradOutput.withUnsafeBufferPointer { g in gradInput.withUnsafeMutableBufferPointer { gx in
-                fast.avgBackward(divisor: divisor, gradOutput: g.baseAddress!, gradInput: gx.baseAddress!)
-            } }
-        }
-        return Tensor(uncheckedShape: inputShape, scalars: gradInput)
-    }
-
-    /// The indices of a max pooling's forward pass, checked against this plan.
-    private func checkedIndices(_ indices: Tensor<Int>?) throws -> Tensor<Int> {
-        guard let indices else {
-            throw ConvKitError.invalidArgument(op: op, "the backward pass of max pooling needs the indices of the forward pass")
-        }
-        try checkShape(indices, outputShape, op: op, argument: "indices")
-        let inputPlane = windows.inputPlane
-        if let bad = indices.scalars.first(where: { $0 < 0 || $0 >= inputPlane }) {
-            throw ConvKitError.invalidArgument(op: op, "index \(bad) is outside the input plane of \(inputPlane) elements")
-        }
-        return indices
+        if let fast, gradOutput.count > 0, inputShape.reduce(1, *) > 0 { return try gradientFast(fast, gradOutput, indices: indices) }
+        return try gradient(gradOutput, indices: indices)
     }
 
     func run<T: BinaryFloatingPoint>(_ input: Tensor<T>) throws -> (Tensor<T>, Tensor<Int>?) {
@@ -209,8 +165,14 @@ public struct PoolingPlan: Sendable {
         var gradInput = [T](repeating: 0, count: inputShape.reduce(1, *))
         switch reduction {
         case .max:
-            let indices = try checkedIndices(indices)
+            guard let indices else {
+                throw ConvKitError.invalidArgument(op: op, "the backward pass of max pooling needs the indices of the forward pass")
+            }
+            try checkShape(indices, outputShape, op: op, argument: "indices")
             let inputPlane = windows.inputPlane
+            if let bad = indices.scalars.first(where: { $0 < 0 || $0 >= inputPlane }) {
+                throw ConvKitError.invalidArgument(op: op, "index \(bad) is outside the input plane of \(inputPlane) elements")
+            }
             gradOutput.withUnsafeBufferPointer { g in indices.withUnsafeBufferPointer { i in gradInput.withUnsafeMutableBufferPointer {
                 ReferencePooling.maxBackward(planes: planes, inputPlane: inputPlane, outputPlane: windows.outputPlane,
                                              gradOutput: g, indices: i, gradInput: $0)

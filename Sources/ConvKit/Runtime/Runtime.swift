@@ -81,4 +81,7 @@ struct KernelTable {
     var windowSum: ck_window_sum_fn { table.pointee.window_sum }
     var windowDot: ck_window_dot_fn { table.pointee.window_dot }
     var maxPool: ck_max_pool_fn { table.pointee.max_pool }
+    var winogradWeights: ck_winograd_weights_fn { table.pointee.winograd_weights }
+    var winogradInput: ck_winograd_input_fn { table.pointee.winograd_input }
+    var winogradOutput: ck_winograd_output_fn { table.pointee.winograd_output }
 }

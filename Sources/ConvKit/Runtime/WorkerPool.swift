@@ -3,87 +3,102 @@ import Foundation
 
 /// A persistent pool of worker threads for the fast kernels.
 ///
-/// `run(tasks:_:)` calls `body(t)` once for every `t < tasks`: task 0 on the calling thread, task
-/// `t` on worker `t`. Workers spin briefly after a job (a short layer follows a short layer) and
-/// then sleep on a condition variable. Every task runs with flush-to-zero and denormals-are-zero
-/// set, the caller's task included (its previous mode is restored afterwards), so the arithmetic
-/// is the same whichever thread runs a task.
+/// `run(chunks:threads:_:)` calls `body(c, scratch)` exactly once for every chunk `c < chunks`.
+/// The caller and up to `threads − 1` workers take chunks from a shared counter until none is left,
+/// so a thread that is descheduled (the machine is shared) delays the job by at most one chunk.
+/// Which thread runs a chunk never changes what it computes: callers make every chunk's result
+/// independent of the others (no reduction is split between chunks), so results are bitwise
+/// identical for every thread count.
 ///
-/// Work is split statically by the callers (``parallelFor(_:threads:_:)``): which thread computes
-/// an element never changes how it is computed, so results are bitwise identical for every
-/// thread count. A job submitted while another is running (from another thread, or from inside a
-/// task) runs its tasks one after the other on the calling thread instead of waiting.
+/// Workers spin briefly after a job (a short layer follows a short layer) and then sleep on a
+/// condition variable; a worker that wakes after the job is done skips it. Every chunk runs with
+/// flush-to-zero and denormals-are-zero set — the caller's chunks too (its previous mode is restored
+/// afterwards) — so the arithmetic is the same whichever thread runs a chunk. A job submitted while
+/// another is running (from another thread, or from inside a chunk) runs on the calling thread.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
-    /// The job being run: read by workers between the generation bump and their `pending` decrement.
+    /// The job being run.
     private final class Job {
-        let tasks: Int
+        let chunks: Int
+        let threads: Int
         let body: (Int, Scratch) -> Void
-        init(tasks: Int, body: @escaping (Int, Scratch) -> Void) {
-            self.tasks = tasks
+        init(chunks: Int, threads: Int, body: @escaping (Int, Scratch) -> Void) {
+            self.chunks = chunks
+            self.threads = threads
             self.body = body
         }
     }
 
-    /// Shared counters (C atomics on stable memory): [generation, pending, busy].
+    /// Shared counters (C atomics on stable memory).
     private let counters: UnsafeMutablePointer<Int>
-    private var generation: UnsafeMutablePointer<Int> { counters }
-    private var pending: UnsafeMutablePointer<Int> { counters + 1 }
-    private var busy: UnsafeMutablePointer<Int> { counters + 2 }
+    private var generation: UnsafeMutablePointer<Int> { counters }      // bumped per job
+    private var nextChunk: UnsafeMutablePointer<Int> { counters + 1 }   // next chunk to take
+    private var completed: UnsafeMutablePointer<Int> { counters + 2 }  // chunks finished
+    private var active: UnsafeMutablePointer<Int> { counters + 3 }      // workers inside the job
+    private var closed: UnsafeMutablePointer<Int> { counters + 4 }      // generation of the last finished job
+    private var busy: UnsafeMutablePointer<Int> { counters + 5 }        // a job is being submitted/run
 
     private let condition = NSCondition()
     private var sleepers = 0          // guarded by `condition`
     private var workerCount = 0       // changed only by the submitting thread while `busy`
-    private var job: Job?             // written only while `busy` and no worker reads it
-    /// One scratch arena per task index; task `t` of a job owns `scratch[t]`.
+    private var job: Job?             // written only while `busy` and no worker is `active`
+    /// One scratch arena per thread: the caller's is `scratch[0]`, worker `w`'s is `scratch[w]`.
     private var scratch: [Scratch] = [Scratch()]
 
     /// How long an idle worker spins before sleeping.
     private static let spinNanoseconds: UInt64 = 200_000
 
     private init() {
-        counters = .allocate(capacity: 3)
-        counters.initialize(repeating: 0, count: 3)
+        counters = .allocate(capacity: 8)
+        counters.initialize(repeating: 0, count: 8)
     }
 
-    /// Runs `body(t, scratch)` for `t` in `0..<tasks`, each exactly once, and returns when all are done.
-    func run(tasks: Int, _ body: (Int, Scratch) -> Void) {
-        guard tasks > 0 else { return }
+    /// Runs `body(c, scratch)` for `c` in `0..<chunks` on up to `threads` threads.
+    func run(chunks: Int, threads: Int, _ body: (Int, Scratch) -> Void) {
+        guard chunks > 0 else { return }
         guard ck_atomic_compare_exchange(busy, 0, 1) != 0 else {
-            // The pool is in use (another thread's job, or a job started from inside a task):
-            // run the tasks one after the other here, with their own scratch.
+            // The pool is in use (another thread's job, or a job started from inside a chunk).
             let state = ck_enter_flush_denormals()
             let local = Scratch()
-            for t in 0..<tasks { body(t, local) }
+            for c in 0..<chunks { body(c, local) }
             ck_restore_fp_state(state)
             return
         }
         defer { ck_atomic_store(busy, 0) }
-        if tasks == 1 {
-            let state = ck_enter_flush_denormals()
-            body(0, scratch[0])
-            ck_restore_fp_state(state)
+        let state = ck_enter_flush_denormals()
+        defer { ck_restore_fp_state(state) }
+        let helpers = min(threads, chunks) - 1
+        if helpers <= 0 {
+            for c in 0..<chunks { body(c, scratch[0]) }
             return
         }
-        ensureWorkers(tasks - 1)
+        ensureWorkers(helpers)
         withoutActuallyEscaping(body) { body in
-            job = Job(tasks: tasks, body: body)
-            ck_atomic_store(pending, workerCount)
+            job = Job(chunks: chunks, threads: helpers + 1, body: body)
+            ck_atomic_store(nextChunk, 0)
+            ck_atomic_store(completed, 0)
             condition.lock()
-            _ = ck_atomic_add(generation, 1)
+            let current = ck_atomic_add(generation, 1)
             if sleepers > 0 { condition.broadcast() }
             condition.unlock()
 
-            let state = ck_enter_flush_denormals()
-            body(0, scratch[0])
-            ck_restore_fp_state(state)
-
-            var spins = 0
-            while ck_atomic_load(pending) > 0 {
-                spins += 1
-                if spins < 4096 { ck_cpu_relax() } else { sched_yield() }
+            var done = 0
+            while true {
+                let c = ck_atomic_add(nextChunk, 1) - 1
+                if c >= chunks { break }
+                body(c, scratch[0])
+                done += 1
             }
+            _ = ck_atomic_add(completed, done)
+            var spins = 0
+            while ck_atomic_load(completed) < chunks {
+                spins += 1
+                if spins < 2048 { ck_cpu_relax() } else { sched_yield() }
+            }
+            // Late workers must not touch the job from here on.
+            ck_atomic_store(closed, current)
+            while ck_atomic_load(active) > 0 { ck_cpu_relax() }
             job = nil
         }
     }
@@ -124,8 +139,18 @@ final class WorkerPool: @unchecked Sendable {
                 }
             }
             seen = current
-            if let job, index < job.tasks { job.body(index, scratch) }
-            _ = ck_atomic_add(pending, -1)
+            _ = ck_atomic_add(active, 1)
+            if ck_atomic_load(closed) != current, let job, index < job.threads {
+                var done = 0
+                while true {
+                    let c = ck_atomic_add(nextChunk, 1) - 1
+                    if c >= job.chunks { break }
+                    job.body(c, scratch)
+                    done += 1
+                }
+                _ = ck_atomic_add(completed, done)
+            }
+            _ = ck_atomic_add(active, -1)
         }
     }
 }
@@ -162,14 +187,18 @@ final class Scratch: @unchecked Sendable {
     }
 }
 
-/// Splits `items` into `threads` contiguous ranges (the first ranges one larger when uneven) and
-/// runs `body(range, scratch)` for each non-empty range on the worker pool. The split depends only
-/// on `items` and `threads`, and callers make every item's result independent of its range.
-func parallelFor(_ items: Int, threads: Int = Runtime.threadCount, _ body: (Range<Int>, Scratch) -> Void) {
+/// Runs `body(range, scratch)` over `0..<items` in contiguous chunks on the worker pool. The
+/// chunks depend only on `items` and `grain`, never on the thread count, and callers make every
+/// item's result independent of the chunk and thread that computes it.
+///
+/// - Parameter grain: the smallest number of items worth a chunk of its own (default 1). Jobs get
+///   at most 64 chunks.
+func parallelFor(_ items: Int, grain: Int = 1, threads: Int = Runtime.threadCount,
+                 _ body: (Range<Int>, Scratch) -> Void) {
     guard items > 0 else { return }
-    let tasks = max(1, min(threads, items))
-    WorkerPool.shared.run(tasks: tasks) { t, scratch in
-        let lower = t * items / tasks, upper = (t + 1) * items / tasks
+    let chunks = max(1, min(64, items / max(grain, 1)))
+    WorkerPool.shared.run(chunks: chunks, threads: threads) { c, scratch in
+        let lower = c * items / chunks, upper = (c + 1) * items / chunks
         if lower < upper { body(lower..<upper, scratch) }
     }
 }

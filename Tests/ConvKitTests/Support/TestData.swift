@@ -7,3 +7,16 @@ extension RandomGenerator {
         Tensor(uncheckedShape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in T.random(in: -1..<1, using: &self) })
     }
 }
+
+extension RandomGenerator {
+    /// A fresh generator's tensor (for one-off values in expressions).
+    func tensorLike(_ shape: [Int]) -> Tensor<Float> {
+        var copy = self
+        return copy.tensor(shape)
+    }
+}
+
+/// Builds a `Tensor<Float>` from nested literal rows (for the seed examples).
+func tensor(_ shape: [Int], _ values: [Float]) -> Tensor<Float> {
+    try! Tensor(shape: shape, scalars: values)
+}

@@ -29,6 +29,14 @@ struct ConvShape2D: Sendable, Equatable {
         padTop = h.padLow; padLeft = w.padLow
     }
 
+    init(batch: Int, inChannels: Int, outChannels: Int, groups: Int, inH: Int, inW: Int, outH: Int, outW: Int,
+         kH: Int, kW: Int, strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int) {
+        self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels; self.groups = groups
+        self.inH = inH; self.inW = inW; self.outH = outH; self.outW = outW; self.kH = kH; self.kW = kW
+        self.strideH = strideH; self.strideW = strideW; self.dilationH = dilationH; self.dilationW = dilationW
+        self.padTop = padTop; self.padLeft = padLeft
+    }
+
     var inPerGroup: Int { inChannels / groups }
     var outPerGroup: Int { outChannels / groups }
     var inPlane: Int { inH * inW }

@@ -1,167 +1,198 @@
-/// Fast `Float` pooling: the reference kernels' arithmetic (same window order, same tie and NaN
-/// rules, same divisors) with raw pointers, windows as arithmetic progressions instead of tap
-/// tables, and planes split statically over the worker pool — so results match the reference
-/// bit for bit and do not depend on the thread count.
-struct FastPooling {
-    /// Per axis and output index: the first input position, how many, and the step between them.
-    private struct Runs {
-        var first: [Int] = [], count: [Int] = [], step: [Int] = []
-        init(_ axis: WindowAxis) {
-            for o in 0..<axis.outputSize {
-                let taps = axis.taps(o)
-                first.append(taps.isEmpty ? 0 : axis.position[taps.lowerBound])
-                count.append(taps.count)
-                step.append(taps.count > 1 ? axis.position[taps.lowerBound + 1] - axis.position[taps.lowerBound] : 1)
+import CConvKitKernels
+
+/// Max and average pooling of 1-D and 2-D planes with the window kernels.
+///
+/// - Max forward: each plane is copied into a stride-phase-split scratch plane padded with −∞, in
+///   which every window tap is a contiguous run; the kernel keeps PyTorch's argmax rule (first
+///   strictly larger value, NaN wins, an all −∞ window reports its first element) with a table of
+///   each grid position's plane index.
+/// - Max backward: each output gradient is added at its argmax, plane by plane in output order (as
+///   the reference).
+/// - Average forward: the zero-padded window sum (in the reference's tap order, so the sum is
+///   exact to the reference) divided by the window's divisor.
+/// - Average backward: `∂L/∂y / divisor` summed over the windows that contain each input, per
+///   stride phase (as a depthwise input gradient with unit weights).
+///
+/// Planes (`N·C`) are the unit of work. Windows without any input element, adaptive windows and
+/// 3-D pooling use the reference kernels.
+struct FastPooling: Sendable {
+    /// The window geometry as a one-channel correlation over `batch = planes`.
+    let shape: ConvShape2D
+    let isMax: Bool
+    let divisor: AvgDivisor
+    /// Per output row / column: the divisor factors of average pooling.
+    let rowFactor: [Int]
+    let columnFactor: [Int]
+
+    init?(planes: Int, windows: Windows3D, reduction: PoolingPlan.Reduction) {
+        let channels = ConvChannels(batch: planes, inChannels: 1, outChannels: 1, groups: 1)
+        guard let shape = ConvShape2D(channels, windows), !shape.isEmpty,
+              shape.inPlane < Int(Int32.max) / 2, MemoryLayout<Int>.size == 8 else { return nil }
+        let (h, w) = (windows.axes[1], windows.axes[2])
+        // Every window must hold an input element (the reference's empty-window rules stay there).
+        guard (0..<h.outputSize).allSatisfy({ !h.taps($0).isEmpty }),
+              (0..<w.outputSize).allSatisfy({ !w.taps($0).isEmpty }) else { return nil }
+        self.shape = shape
+        switch reduction {
+        case .max:
+            isMax = true
+            divisor = .validCount
+            rowFactor = []
+            columnFactor = []
+        case let .average(rule):
+            isMax = false
+            divisor = rule
+            switch rule {
+            case .fixed:
+                rowFactor = Array(repeating: 1, count: h.outputSize)
+                columnFactor = Array(repeating: 1, count: w.outputSize)
+            case .validCount:
+                rowFactor = (0..<h.outputSize).map { h.taps($0).count }
+                columnFactor = (0..<w.outputSize).map { w.taps($0).count }
+            case .includePadding:
+                rowFactor = (0..<h.outputSize).map { h.paddedExtent[$0] }
+                columnFactor = (0..<w.outputSize).map { w.paddedExtent[$0] }
             }
         }
     }
 
-    let planes: Int
-    let windows: Windows3D
-    private let runs: [Runs]
-
-    /// 2×2 windows with stride 2 over a 2-D plane (the common downsampling): a dedicated loop.
-    private let isPlain2x2: Bool
-
-    init(planes: Int, windows: Windows3D) {
-        self.planes = planes
-        self.windows = windows
-        runs = windows.axes.map(Runs.init)
-        isPlain2x2 = windows.axes[0].inputSize == 1 && windows.axes[0].outputSize == 1
-            && runs[1...].allSatisfy { r in r.first.indices.allSatisfy { r.first[$0] == 2 * $0 && r.count[$0] == 2 && r.step[$0] == 1 } }
-    }
-
-    /// Calls `body(outputIndexInPlane, d0, dn, ds, h0, hn, hs, w0, wn, ws)` for every output of a plane.
+    /// The divisor of output `(oy, ox)` as the reference computes it.
     @inline(__always)
-    private func forEachWindow(_ body: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) -> Void) {
-        let (rd, rh, rw) = (runs[0], runs[1], runs[2])
-        var o = 0
-        for od in rd.first.indices {
-            for oh in rh.first.indices {
-                for ow in rw.first.indices {
-                    body(o, rd.first[od], rd.count[od], rd.step[od], rh.first[oh], rh.count[oh], rh.step[oh],
-                         rw.first[ow], rw.count[ow], rw.step[ow])
-                    o += 1
+    private func divisorValue(_ oy: Int, _ ox: Int) -> Float {
+        if case let .fixed(value) = divisor { return Float(value) }
+        return Float(rowFactor[oy] * columnFactor[ox])
+    }
+
+    private func source(nr: Int) -> PhaseSplitSource {
+        var source = FastConvolution(shape: shape, algorithm: .gemm).forwardSource(nr: nr)
+        source.padValue = isMax ? -.infinity : 0
+        return source
+    }
+
+    private func tapOffsets(_ source: PhaseSplitSource) -> [Int] {
+        var offsets: [Int] = []
+        for kh in 0..<shape.kH {
+            for kw in 0..<shape.kW {
+                offsets.append(source.offset(channel: 0, dyRaw: kh * shape.dilationH, dxRaw: kw * shape.dilationW))
+            }
+        }
+        return offsets
+    }
+
+    func maxForward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
+                    indices: UnsafeMutablePointer<Int>, kernels: KernelTable) {
+        let s = shape
+        let source = source(nr: kernels.nr)
+        let offsets = tapOffsets(source)
+        let pitch = source.pitch
+        // Plane index of tap (kh, kw) at grid position (oy, ox): base + toff; the window's first
+        // element in row-major order: first.
+        var toff: [Int32] = []
+        for kh in 0..<s.kH { for kw in 0..<s.kW { toff.append(Int32(kh * s.dilationH * s.inW + kw * s.dilationW)) } }
+        let gridCount = (s.outH * pitch + 4 * kernels.vw - 1) / (4 * kernels.vw) * (4 * kernels.vw)
+        var base = [Int32](repeating: 0, count: gridCount)
+        var first = [Int32](repeating: 0, count: gridCount)
+        func firstTap(_ start: Int, _ dilation: Int, _ kernel: Int, _ size: Int) -> Int {
+            for k in 0..<kernel where start + k * dilation >= 0 && start + k * dilation < size { return start + k * dilation }
+            return max(start, 0)
+        }
+        for oy in 0..<s.outH {
+            let iy = oy * s.strideH - s.padTop
+            let fy = firstTap(iy, s.dilationH, s.kH, s.inH)
+            for ox in 0..<s.outW {
+                let ix = ox * s.strideW - s.padLeft
+                base[oy * pitch + ox] = Int32(iy * s.inW + ix)
+                first[oy * pitch + ox] = Int32(fy * s.inW + firstTap(ix, s.dilationW, s.kW, s.inW))
+            }
+        }
+        let scratchCount = source.channelStride + pitch + 8 * kernels.vw
+        let maxPool = kernels.maxPool
+        offsets.withUnsafeBufferPointer { offsets in toff.withUnsafeBufferPointer { toff in
+        base.withUnsafeBufferPointer { base in first.withUnsafeBufferPointer { first in
+            parallelFor(s.batch) { range, scratch in
+                scratch.reset()
+                scratch.reserve(floats: scratchCount)
+                let plane = scratch.floats(scratchCount)
+                (plane + source.channelStride).initialize(repeating: -.infinity, count: scratchCount - source.channelStride)
+                for p in range {
+                    source.fillChannel(plane, from: x + p * s.inPlane)
+                    let ind = UnsafeMutableRawPointer(indices + p * s.outPlane).assumingMemoryBound(to: Int64.self)
+                    maxPool(plane, offsets.baseAddress, toff.baseAddress, s.kernelArea, base.baseAddress, first.baseAddress,
+                            s.outH, pitch, s.outW, y + p * s.outPlane, ind)
                 }
+            }
+        } } } }
+    }
+
+    func maxBackward(gradOutput g: UnsafePointer<Float>, indices: UnsafePointer<Int>, gradInput gx: UnsafeMutablePointer<Float>) {
+        let s = shape
+        parallelFor(s.batch, grain: 4) { range, _ in
+            for p in range {
+                let dst = gx + p * s.inPlane, src = g + p * s.outPlane, ind = indices + p * s.outPlane
+                dst.initialize(repeating: 0, count: s.inPlane)
+                for o in 0..<s.outPlane { dst[ind[o]] += src[o] }
             }
         }
     }
 
-    func maxForward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>) {
-        let inPlane = windows.inputPlane, outPlane = windows.outputPlane
-        let height = windows.axes[1].inputSize, width = windows.axes[2].inputSize
-        if isPlain2x2 {
-            return maxForward2x2(input: input, output: output, indices: indices)
-        }
-        parallelFor(planes) { range, _ in
-            for plane in range {
-                let x = input + plane * inPlane, y = output + plane * outPlane, index = indices + plane * outPlane
-                forEachWindow { o, d0, dn, ds, h0, hn, hs, w0, wn, ws in
-                    var best = -Float.infinity, bestIndex = (d0 * height + h0) * width + w0
-                    for a in 0..<dn {
-                        for b in 0..<hn {
-                            let row = ((d0 + a * ds) * height + h0 + b * hs) * width + w0
-                            for c in 0..<wn {
-                                let i = row + c * ws, v = x[i]
-                                if v > best || v.isNaN { best = v; bestIndex = i }
-                            }
-                        }
+    func averageForward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, kernels: KernelTable) {
+        let s = shape
+        let source = source(nr: kernels.nr)
+        let offsets = tapOffsets(source)
+        let ones = [Float](repeating: 1, count: s.kernelArea)
+        let scratchCount = source.channelStride + source.pitch + 8 * kernels.vw
+        let windowSum = kernels.windowSum
+        let pooling = self
+        offsets.withUnsafeBufferPointer { offsets in ones.withUnsafeBufferPointer { ones in
+            parallelFor(s.batch) { range, scratch in
+                scratch.reset()
+                scratch.reserve(floats: scratchCount)
+                let plane = scratch.floats(scratchCount)
+                (plane + source.channelStride).initialize(repeating: 0, count: scratchCount - source.channelStride)
+                for p in range {
+                    source.fillChannel(plane, from: x + p * s.inPlane)
+                    let out = y + p * s.outPlane
+                    windowSum(plane, offsets.baseAddress, ones.baseAddress, s.kernelArea, 0, s.outH, source.pitch, s.outW,
+                              out, s.outW, 1)
+                    for oy in 0..<s.outH {
+                        for ox in 0..<s.outW { out[oy * s.outW + ox] /= pooling.divisorValue(oy, ox) }
                     }
-                    y[o] = best
-                    index[o] = bestIndex
                 }
             }
-        }
+        } }
     }
 
-    /// ``maxForward(input:output:indices:)`` for 2×2 windows at stride 2: the same comparisons in the same order.
-    private func maxForward2x2(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>) {
-        let width = windows.axes[2].inputSize, height = windows.axes[1].inputSize
-        let outHeight = windows.axes[1].outputSize, outWidth = windows.axes[2].outputSize
-        parallelFor(planes) { range, _ in
-            for plane in range {
-                let x = input + plane * height * width
-                var o = plane * outHeight * outWidth
-                for oh in 0..<outHeight {
-                    let top = 2 * oh * width
-                    for ow in 0..<outWidth {
-                        let i = top + 2 * ow
-                        var best = -Float.infinity, bestIndex = i
-                        @inline(__always) func visit(_ j: Int) {
-                            if x[j] > best || x[j].isNaN { best = x[j]; bestIndex = j }
-                        }
-                        visit(i); visit(i + 1); visit(i + width); visit(i + width + 1)
-                        output[o] = best
-                        indices[o] = bestIndex
-                        o += 1
+    func averageBackward(gradOutput g: UnsafePointer<Float>, gradInput gx: UnsafeMutablePointer<Float>, kernels: KernelTable) {
+        let s = shape
+        let phases = StridePhases(shape: s)
+        let source = phases.outputGradientSource(shape: s, channels: 1, nr: kernels.nr)
+        var tapOffsets: [[Int]] = []
+        for phase in phases.phases {
+            tapOffsets.append(phase.taps.map { source.offset(channel: 0, dyRaw: $0.oy - phases.lowY, dxRaw: $0.ox - phases.lowX) })
+        }
+        let ones = [Float](repeating: 1, count: max(s.kernelArea, 1))
+        let scratchCount = source.channelStride + source.pitch + 8 * kernels.vw
+        let windowSum = kernels.windowSum
+        let pooling = self
+        ones.withUnsafeBufferPointer { ones in
+            parallelFor(s.batch) { range, scratch in
+                scratch.reset()
+                scratch.reserve(floats: scratchCount + s.outPlane)
+                let plane = scratch.floats(scratchCount)
+                let share = scratch.floats(s.outPlane)
+                (plane + source.channelStride).initialize(repeating: 0, count: scratchCount - source.channelStride)
+                for p in range {
+                    let src = g + p * s.outPlane
+                    for oy in 0..<s.outH {
+                        for ox in 0..<s.outW { share[oy * s.outW + ox] = src[oy * s.outW + ox] / pooling.divisorValue(oy, ox) }
                     }
-                }
-            }
-        }
-    }
-
-    func maxBackward(gradOutput: UnsafePointer<Float>, indices: UnsafePointer<Int>, gradInput: UnsafeMutablePointer<Float>) {
-        let inPlane = windows.inputPlane, outPlane = windows.outputPlane
-        parallelFor(planes) { range, _ in
-            for plane in range {
-                let g = gradInput + plane * inPlane
-                g.update(repeating: 0, count: inPlane)
-                for o in 0..<outPlane { g[indices[plane * outPlane + o]] += gradOutput[plane * outPlane + o] }
-            }
-        }
-    }
-
-    /// The divisor of every output of a plane (0 for an empty window).
-    private func divisors(_ rule: AvgDivisor) -> [Float] {
-        var result: [Float] = []
-        result.reserveCapacity(windows.outputPlane)
-        for od in 0..<windows.axes[0].outputSize {
-            for oh in 0..<windows.axes[1].outputSize {
-                for ow in 0..<windows.axes[2].outputSize {
-                    result.append(Float(ReferencePooling.divisor(windows, rule, od, oh, ow)))
-                }
-            }
-        }
-        return result
-    }
-
-    func avgForward(divisor rule: AvgDivisor, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let inPlane = windows.inputPlane, outPlane = windows.outputPlane
-        let height = windows.axes[1].inputSize, width = windows.axes[2].inputSize
-        let divisors = divisors(rule)
-        parallelFor(planes) { range, _ in
-            for plane in range {
-                let x = input + plane * inPlane, y = output + plane * outPlane
-                forEachWindow { o, d0, dn, ds, h0, hn, hs, w0, wn, ws in
-                    guard divisors[o] != 0 else { y[o] = 0; return }
-                    var sum: Float = 0
-                    for a in 0..<dn {
-                        for b in 0..<hn {
-                            let row = ((d0 + a * ds) * height + h0 + b * hs) * width + w0
-                            for c in 0..<wn { sum += x[row + c * ws] }
-                        }
-                    }
-                    y[o] = sum / divisors[o]
-                }
-            }
-        }
-    }
-
-    func avgBackward(divisor rule: AvgDivisor, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>) {
-        let inPlane = windows.inputPlane, outPlane = windows.outputPlane
-        let height = windows.axes[1].inputSize, width = windows.axes[2].inputSize
-        let divisors = divisors(rule)
-        parallelFor(planes) { range, _ in
-            for plane in range {
-                let g = gradInput + plane * inPlane, gy = gradOutput + plane * outPlane
-                g.update(repeating: 0, count: inPlane)
-                forEachWindow { o, d0, dn, ds, h0, hn, hs, w0, wn, ws in
-                    guard divisors[o] != 0 else { return }
-                    let share = gy[o] / divisors[o]
-                    for a in 0..<dn {
-                        for b in 0..<hn {
-                            let row = ((d0 + a * ds) * height + h0 + b * hs) * width + w0
-                            for c in 0..<wn { g[row + c * ws] += share }
+                    source.fillChannel(plane, from: share)
+                    let out = gx + p * s.inPlane
+                    for (index, phase) in phases.phases.enumerated() {
+                        tapOffsets[index].withUnsafeBufferPointer { offsets in
+                            windowSum(plane, offsets.baseAddress, ones.baseAddress, offsets.count, 0, phase.gridH,
+                                      source.pitch, phase.gridW, out + phase.ry * s.inW + phase.rx,
+                                      s.strideH * s.inW, s.strideW)
                         }
                     }
                 }

@@ -101,8 +101,10 @@ struct GemmGradients {
         let buffer = bufferHandle.pointer
         source.fill(buffer, from: x, batch: s.batch)
 
-        // ∂L/∂yᵀ per image and group on the source grid: [position][c_out padded to NR], zero in
-        // the dropped columns and the padding channels.
+        // ∂L/∂yᵀ per image and group on the source grid, as NR-wide panels of output channels:
+        // panel q holds [position][NR] (zero in the dropped columns and the padding channels), so
+        // the kernel streams each panel contiguously.
+        let panels = mgPad / nr
         let gyTHandle = BufferCache.shared.acquire(s.batch * s.groups * positions * mgPad)
         defer { BufferCache.shared.release(gyTHandle) }
         let gyT = gyTHandle.pointer
@@ -110,49 +112,64 @@ struct GemmGradients {
             for item in range {
                 let ng = item / s.outH, oy = item % s.outH
                 let src = gy + ng * mg * s.outPlane + oy * s.outW
-                let dst = gyT + (ng * positions + oy * pitch) * mgPad
-                dst.initialize(repeating: 0, count: pitch * mgPad)
-                for c in 0..<mg {
-                    let row = src + c * s.outPlane
-                    for j in 0..<s.outW { dst[j * mgPad + c] = row[j] }
+                for q in 0..<panels {
+                    let dst = gyT + ((ng * panels + q) * positions + oy * pitch) * nr
+                    fillFloats(dst, 0, pitch * nr)
+                    for c in (q * nr)..<min(mg, (q + 1) * nr) {
+                        let row = src + c * s.outPlane
+                        let column = dst + (c - q * nr)
+                        for j in 0..<s.outW { column[j * nr] = row[j] }
+                    }
                 }
             }
         }
-        let block = max(64, min(512, 32768 / mgPad))
-        let tilesPerGroup = (kg + mr - 1) / mr
+        // Work items own blocks of tap rows (all output channels); inside an item, position blocks
+        // are outermost so that a block of ∂L/∂yᵀ (block × mgPad floats) is reused by every tap tile
+        // of the item while it is in cache. Each element's sum runs over (image, position) in order
+        // as one chain (the kernel continues from the accumulator), whatever the blocking.
+        let block = max(32, min(256, 16384 / mgPad))
+        let tapTiles = (kg + mr - 1) / mr
+        let threads = Runtime.threadCount
+        let tilesPerItem = max(1, min(8, tapTiles * s.groups / (4 * threads)))
+        let itemsPerGroup = (tapTiles + tilesPerItem - 1) / tilesPerItem
         let gemm = kernels.gemm
         taps.withUnsafeBufferPointer { taps in
             let tapOffsets = taps.baseAddress!
-            parallelFor(s.groups * tilesPerGroup) { range, scratch in
+            parallelFor(s.groups * itemsPerGroup) { range, scratch in
                 scratch.reset()
-                scratch.reserve(floats: mr * mgPad + mr * 2)
-                let acc = scratch.floats(mr * mgPad)
+                let accCount = tilesPerItem * mr * mgPad
+                scratch.reserve(floats: accCount + mr * 2)
+                let acc = scratch.floats(accCount)
                 let aRows = UnsafeMutableRawPointer(scratch.floats(mr * 2))
                     .bindMemory(to: UnsafePointer<Float>?.self, capacity: mr)
                 for item in range {
-                    let g = item / tilesPerGroup, k0 = (item % tilesPerGroup) * mr
-                    let mrows = min(mr, kg - k0)
+                    let g = item / itemsPerGroup
+                    let t0 = (item % itemsPerGroup) * tilesPerItem
+                    let k0 = t0 * mr, rows = min(tilesPerItem * mr, kg - k0)
                     var first = true
                     for n in 0..<s.batch {
                         let src = UnsafePointer(buffer) + n * source.imageStride + g * cig * source.channelStride
-                        let gyImage = UnsafePointer(gyT) + (n * s.groups + g) * positions * mgPad
+                        let gyImage = UnsafePointer(gyT) + (n * s.groups + g) * panels * positions * nr
                         var p0 = 0
                         while p0 < positions {
                             let count = min(block, positions - p0)
-                            for r in 0..<mrows { aRows[r] = src + tapOffsets[k0 + r] + p0 }
-                            var j = 0
-                            while j < mgPad {
-                                gemm(mrows, nr, count, aRows, 1, gyImage + p0 * mgPad + j, mgPad,
-                                     acc + j, mgPad, 1, nil, first ? 0 : 1)
-                                j += nr
+                            var r = 0
+                            while r < rows {
+                                let mrows = min(mr, rows - r)
+                                for i in 0..<mrows { aRows[i] = src + tapOffsets[k0 + r + i] + p0 }
+                                for q in 0..<panels {
+                                    gemm(mrows, nr, count, aRows, 1, gyImage + (q * positions + p0) * nr, nr,
+                                         acc + r * mgPad + q * nr, mgPad, 1, nil, first ? 0 : 1)
+                                }
+                                r += mrows
                             }
                             first = false
                             p0 += count
                         }
                     }
-                    if first { acc.initialize(repeating: 0, count: mr * mgPad) }
+                    if first { acc.initialize(repeating: 0, count: rows * mgPad) }
                     // ∂L/∂w[c_out, k] = accᵀ.
-                    for r in 0..<mrows {
+                    for r in 0..<rows {
                         let dst = gw + g * mg * kg + k0 + r
                         for co in 0..<mg { dst[co * kg] = acc[r * mgPad + co] }
                     }

@@ -20,6 +20,8 @@ struct PhaseSplitSource {
     let rows: Int, pitch: Int
     /// Floats after the last plane that over-reading tiles may touch.
     let slack: Int
+    /// The value outside the source (−∞ for max pooling).
+    var padValue: Float = 0
 
     var subPlane: Int { rows * pitch }
     var channelStride: Int { phaseY.count * phaseX.count * subPlane }
@@ -41,7 +43,7 @@ struct PhaseSplitSource {
                 layout.fillChannel(buffer + plane * layout.channelStride, from: src + plane * layout.srcH * layout.srcW)
             }
         }
-        (buffer + batch * imageStride).initialize(repeating: 0, count: slack)
+        (buffer + batch * imageStride).initialize(repeating: padValue, count: slack)
     }
 
     /// Fills the `channelStride` floats of one channel from its `srcH × srcW` plane.
@@ -52,6 +54,8 @@ struct PhaseSplitSource {
             if sx == 2 && phaseX == [0, 1] {
                 // Both column phases of a row in one pass (deinterleave).
                 fillSubPlanePair(base, base + subPlane, from: plane, py: py)
+            } else if sx == 4 && phaseX == [0, 1, 2, 3] {
+                fillSubPlaneQuad(base, from: plane, py: py)
             } else {
                 for (ix, px) in phaseX.enumerated() { fillSubPlane(base + ix * subPlane, from: plane, py: py, px: px) }
             }
@@ -69,24 +73,62 @@ struct PhaseSplitSource {
     @inline(__always)
     private func fillSubPlane(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int, px: Int) {
         let (firstJ, endJ) = validColumns(px)
+        let pad = padValue
         for i in 0..<rows {
-            let line = dst + i * pitch
-            let iy = i * sy + py - top
+            let line = dst + i &* pitch
+            let iy = i &* sy &+ py &- top
             guard iy >= 0 && iy < srcH else {
-                line.initialize(repeating: 0, count: pitch)
+                fillFloats(line, pad, pitch)
                 continue
             }
-            line.initialize(repeating: 0, count: firstJ)
-            var s = src + iy * srcW + (firstJ * sx + px - left)
+            fillFloats(line, pad, firstJ)
             if sx == 1 {
-                (line + firstJ).initialize(from: s, count: endJ - firstJ)
+                copyFloats(src + (iy &* srcW &+ firstJ &+ px &- left), line + firstJ, endJ &- firstJ)
             } else {
+                var s = src + (iy &* srcW &+ firstJ &* sx &+ px &- left)
                 for j in firstJ..<endJ {
                     line[j] = s.pointee
                     s += sx
                 }
             }
-            (line + endJ).initialize(repeating: 0, count: pitch - endJ)
+            fillFloats(line + endJ, pad, pitch &- endJ)
+        }
+    }
+
+    /// Stride-4 columns: source column 4j + px − left to phase px's column j, one row at a time.
+    @inline(__always)
+    private func fillSubPlaneQuad(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int) {
+        let ranges = (0..<4).map { validColumns($0) }
+        let start = ranges.map(\.0).max()!, end = ranges.map(\.1).min()!
+        for i in 0..<rows {
+            let iy = i * sy + py - top
+            guard iy >= 0 && iy < srcH else {
+                for px in 0..<4 { (dst + px * subPlane + i * pitch).initialize(repeating: padValue, count: pitch) }
+                continue
+            }
+            let row = src + iy * srcW
+            var j = start
+            if end > start {
+                // A SIMD16 load from column 4j − left holds 4 columns of each phase.
+                while j + 4 <= end {
+                    let v = UnsafeRawPointer(row + (4 &* j &- left)).loadUnaligned(as: SIMD16<Float>.self)
+                    let even = v.evenHalf, odd = v.oddHalf
+                    UnsafeMutableRawPointer(dst + i * pitch + j).storeBytes(of: even.evenHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(dst + subPlane + i * pitch + j).storeBytes(of: odd.evenHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(dst + 2 * subPlane + i * pitch + j).storeBytes(of: even.oddHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(dst + 3 * subPlane + i * pitch + j).storeBytes(of: odd.oddHalf, as: SIMD4<Float>.self)
+                    j &+= 4
+                }
+            }
+            for px in 0..<4 {
+                let line = dst + px * subPlane + i * pitch
+                let (first, last) = ranges[px]
+                line.initialize(repeating: padValue, count: first)
+                for k in first..<max(first, min(start, last)) { line[k] = row[4 &* k &+ px &- left] }
+                let from = max(j, first)
+                for k in from..<max(from, last) { line[k] = row[4 &* k &+ px &- left] }
+                (line + last).initialize(repeating: padValue, count: pitch - last)
+            }
         }
     }
 
@@ -99,13 +141,13 @@ struct PhaseSplitSource {
             let e = even + i * pitch, o = odd + i * pitch
             let iy = i * sy + py - top
             guard iy >= 0 && iy < srcH else {
-                e.initialize(repeating: 0, count: pitch)
-                o.initialize(repeating: 0, count: pitch)
+                e.initialize(repeating: padValue, count: pitch)
+                o.initialize(repeating: padValue, count: pitch)
                 continue
             }
             let row = src + iy * srcW
-            e.initialize(repeating: 0, count: first0)
-            o.initialize(repeating: 0, count: first1)
+            e.initialize(repeating: padValue, count: first0)
+            o.initialize(repeating: padValue, count: first1)
             // Source column c = 2j − left (+1): take pairs while both phases are in range.
             let start = max(first0, first1), end = min(end0, end1)
             var j = start
@@ -118,13 +160,43 @@ struct PhaseSplitSource {
                     j &+= 8
                 }
             }
-            for k in first0..<start { e[k] = row[2 &* k &- left] }
-            for k in first1..<start { o[k] = row[2 &* k &+ 1 &- left] }
-            for k in j..<end0 { e[k] = row[2 &* k &- left] }
-            for k in j..<end1 { o[k] = row[2 &* k &+ 1 &- left] }
-            (e + end0).initialize(repeating: 0, count: pitch - end0)
-            (o + end1).initialize(repeating: 0, count: pitch - end1)
+            for k in first0..<max(first0, min(start, end0)) { e[k] = row[2 &* k &- left] }
+            for k in first1..<max(first1, min(start, end1)) { o[k] = row[2 &* k &+ 1 &- left] }
+            for k in j..<max(j, end0) { e[k] = row[2 &* k &- left] }
+            for k in j..<max(j, end1) { o[k] = row[2 &* k &+ 1 &- left] }
+            (e + end0).initialize(repeating: padValue, count: pitch - end0)
+            (o + end1).initialize(repeating: padValue, count: pitch - end1)
         }
+    }
+}
+
+/// `count` floats from `src` to `dst` in SIMD chunks (short rows: cheaper than a memcpy call).
+@inline(__always)
+func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+    var i = 0
+    while i &+ 8 <= count {
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self),
+                                                    as: SIMD8<Float>.self)
+        i &+= 8
+    }
+    while i < count {
+        dst[i] = src[i]
+        i &+= 1
+    }
+}
+
+/// `count` copies of `value` at `dst`, in SIMD chunks.
+@inline(__always)
+func fillFloats(_ dst: UnsafeMutablePointer<Float>, _ value: Float, _ count: Int) {
+    let v = SIMD8<Float>(repeating: value)
+    var i = 0
+    while i &+ 8 <= count {
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: SIMD8<Float>.self)
+        i &+= 8
+    }
+    while i < count {
+        dst[i] = value
+        i &+= 1
     }
 }
 
@@ -167,11 +239,17 @@ struct IndirectGemm {
     /// K-block depth: the B rows of a block stay in L1 across the M tiles of a column tile.
     static func blockDepth(k: Int, nr: Int) -> Int {
         guard k > 0 else { return 1 }
-        let limit = max(32, 3072 / nr)
+        let limit = max(32, 2048 / nr)
         let blocks = (k + limit - 1) / limit
         return (k + blocks - 1) / blocks
     }
 
+    /// Runs the problem on the worker pool.
+    ///
+    /// Work items are (image, group, block of `mc` rows, group of column tiles); within an item the
+    /// K blocks are outermost, so the `mc × kc` block of A stays in L2 while it meets every tile of
+    /// the item. Each element's sum is one chain of fused multiply-adds in K order whatever the
+    /// blocking (the kernel continues from C), so the blocking never changes a result.
     func run(a: UnsafePointer<Float>, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
              bias: UnsafePointer<Float>?, kernels: KernelTable) {
         guard m > 0, gridH > 0, pitch > 0, validW > 0, batch > 0, groups > 0 else { return }
@@ -179,87 +257,108 @@ struct IndirectGemm {
         let positions = gridH * pitch
         let tilesPerImage = (positions + nr - 1) / nr
         let kc = Self.blockDepth(k: k, nr: nr)
+        // Rows per item: an mc × kc block of A in about 128 KiB.
+        let mc = min(m, max(mr, (32768 / max(kc, 1)) / mr * mr))
+        let mBlocks = (m + mc - 1) / mc
+        // Tiles per item: each item reads its A block once (from L3 when A is large), so items
+        // should be few — about four per thread, which the dynamic chunking balances.
+        let perImage = batch * groups * mBlocks
+        let threads = Runtime.threadCount
+        let tileGroup = max(1, min(16, tilesPerImage * perImage / (4 * threads)))
+        let tileGroups = (tilesPerImage + tileGroup - 1) / tileGroup
         let gemm = kernels.gemm, gemmIndirect = kernels.gemmIndirect
         let problem = self
         let direct = contiguous
         bOffset.withUnsafeBufferPointer { bOffset in
             let offsets = bOffset.baseAddress!
-            parallelFor(batch * groups * tilesPerImage) { range, scratch in
+            parallelFor(perImage * tileGroups) { range, scratch in
                 scratch.reset()
                 let packs = problem.sourceHasNoSlack
-                scratch.reserve(floats: problem.m * nr + (packs ? problem.k * nr : 0))
-                let block = scratch.floats(problem.m * nr)
+                let blockCount = mc * tileGroup * nr
+                scratch.reserve(floats: blockCount + (packs ? problem.k * nr : 0) + 2 * mr)
+                let block = scratch.floats(blockCount)
                 let panel = packs ? scratch.floats(problem.k * nr) : block
-                var rows = [UnsafePointer<Float>?](repeating: nil, count: mr)
-                rows.withUnsafeMutableBufferPointer { rows in
-                    let aRows = rows.baseAddress!
-                    for item in range {
-                        let tile = item % tilesPerImage, ng = item / tilesPerImage
-                        let g = ng % problem.groups, n = ng / problem.groups
-                        let j0 = tile * nr
-                        let count = min(nr, positions - j0)
-                        let source = src + n * problem.srcImageStride + g * problem.srcGroupStride
-                        let out = dst + n * problem.dstImageStride + g * problem.dstGroupStride + problem.dstOffset
-                        let aGroup = a + g * problem.aGroupStride
-                        let biasGroup = bias.map { $0 + g * problem.m }
-                        // C goes straight to the output when the tile is whole and contiguous there.
-                        let inPlace = direct && count == nr
-                        let c = inPlace ? out + j0 : block
-                        let ldc = inPlace ? problem.dstRowStride : nr
-                        let packed = packs && count < nr
-                        if packed {
-                            for kk in 0..<problem.k {
-                                let s = source + offsets[kk] + j0, d = panel + kk * nr
-                                for j in 0..<count { d[j] = s[j] }
-                                for j in count..<nr { d[j] = 0 }
-                            }
+                let aRows = UnsafeMutableRawPointer(scratch.floats(2 * mr)).bindMemory(to: UnsafePointer<Float>?.self, capacity: mr)
+                for item in range {
+                    let tg = item % tileGroups
+                    var rest = item / tileGroups
+                    let mb = rest % mBlocks; rest /= mBlocks
+                    let g = rest % problem.groups, n = rest / problem.groups
+                    let r0 = mb * mc, rows = min(mc, problem.m - r0)
+                    let t0 = tg * tileGroup, tiles = min(tileGroup, tilesPerImage - t0)
+                    let j0 = t0 * nr
+                    let count = min(tiles * nr, positions - j0)     // valid positions of the item
+                    let source = src + n * problem.srcImageStride + g * problem.srcGroupStride
+                    let out = dst + n * problem.dstImageStride + g * problem.dstGroupStride + problem.dstOffset
+                    let aGroup = a + g * problem.aGroupStride + r0 * problem.lda
+                    let biasRows = bias.map { $0 + g * problem.m + r0 }
+                    // C straight into the output when every tile is whole and the grid is the output.
+                    let inPlace = direct && count == tiles * nr
+                    let c = inPlace ? out + r0 * problem.dstRowStride + j0 : block
+                    let ldc = inPlace ? problem.dstRowStride : tileGroup * nr
+                    // A partial last tile of a source without slack is packed (zero-padded).
+                    let partial = count < tiles * nr
+                    let packed = packs && partial
+                    if packed {
+                        let jt = j0 + (tiles - 1) * nr, valid = positions - jt
+                        for kk in 0..<problem.k {
+                            let s = source + offsets[kk] + jt, d = panel + kk * nr
+                            for j in 0..<valid { d[j] = s[j] }
+                            for j in valid..<nr { d[j] = 0 }
                         }
-                        if problem.k == 0 {
-                            for r in 0..<problem.m {
-                                for j in 0..<nr { c[r * ldc + j] = biasGroup?[r] ?? 0 }
-                            }
+                    }
+                    if problem.k == 0 {
+                        for r in 0..<rows {
+                            for j in 0..<tiles * nr { c[r * ldc + j] = biasRows?[r] ?? 0 }
                         }
-                        var k0 = 0
-                        while k0 < problem.k {
-                            let kcb = min(kc, problem.k - k0)
+                    }
+                    var k0 = 0
+                    while k0 < problem.k {
+                        let kcb = min(kc, problem.k - k0)
+                        let accumulate: Int32 = k0 == 0 ? 0 : 1
+                        for t in 0..<tiles {
+                            let ct = c + t * nr
+                            let usePanel = packed && t == tiles - 1
+                            // Row tiles of (nearly) equal height: 8 rows as 4 + 4, not 6 + 2.
+                            let rowTiles = (rows + mr - 1) / mr
                             var r = 0
-                            while r < problem.m {
-                                let mrows = min(mr, problem.m - r)
+                            for tile in 0..<rowTiles {
+                                let mrows = rows / rowTiles + (tile < rows % rowTiles ? 1 : 0)
                                 for i in 0..<mrows { aRows[i] = aGroup + (r + i) * problem.lda + k0 }
-                                let rowBias = k0 == 0 ? biasGroup.map { $0 + r } : nil
-                                if packed {
-                                    gemm(mrows, nr, kcb, aRows, 1, panel + k0 * nr, nr, c + r * ldc, ldc, 1,
-                                         rowBias, k0 == 0 ? 0 : 1)
+                                let rowBias = k0 == 0 ? biasRows.map { $0 + r } : nil
+                                if usePanel {
+                                    gemm(mrows, nr, kcb, aRows, 1, panel + k0 * nr, nr, ct + r * ldc, ldc, 1,
+                                         rowBias, accumulate)
                                 } else {
-                                    gemmIndirect(mrows, kcb, aRows, 1, source + j0, offsets + k0, c + r * ldc, ldc,
-                                                 rowBias, k0 == 0 ? 0 : 1)
+                                    gemmIndirect(mrows, kcb, aRows, 1, source + j0 + t * nr, offsets + k0, ct + r * ldc, ldc,
+                                                 rowBias, accumulate)
                                 }
                                 r += mrows
                             }
-                            k0 += kcb
                         }
-                        if !inPlace {
-                            // Scatter the valid positions of the tile, one grid row segment at a time.
-                            var y = j0 / problem.pitch, x = j0 % problem.pitch, j = 0
-                            while j < count {
-                                let run = min(count - j, problem.pitch - x)
-                                let valid = min(run, max(problem.validW - x, 0))
-                                if valid > 0 {
-                                    let o = out + y * problem.dstY + x * problem.dstX
-                                    let dx = problem.dstX
-                                    for r in 0..<problem.m {
-                                        let from = block + r * nr + j, to = o + r * problem.dstRowStride
-                                        if dx == 1 {
-                                            for i in 0..<valid { to[i] = from[i] }
-                                        } else {
-                                            for i in 0..<valid { to[i * dx] = from[i] }
-                                        }
+                        k0 += kcb
+                    }
+                    if !inPlace {
+                        // Scatter the valid positions, one grid row segment at a time.
+                        var y = j0 / problem.pitch, x = j0 % problem.pitch, j = 0
+                        let dx = problem.dstX
+                        while j < count {
+                            let run = min(count - j, problem.pitch - x)
+                            let valid = min(run, max(problem.validW - x, 0))
+                            if valid > 0 {
+                                let o = out + r0 * problem.dstRowStride + y * problem.dstY + x * dx
+                                for r in 0..<rows {
+                                    let from = block + r * ldc + j, to = o + r * problem.dstRowStride
+                                    if dx == 1 {
+                                        for i in 0..<valid { to[i] = from[i] }
+                                    } else {
+                                        for i in 0..<valid { to[i * dx] = from[i] }
                                     }
                                 }
-                                j += run
-                                x = 0
-                                y += 1
                             }
+                            j += run
+                            x = 0
+                            y += 1
                         }
                     }
                 }

@@ -1,0 +1,55 @@
+/// The `Float` fast path of ``PoolingPlan`` (``FastPooling``); `run` / `gradient` stay the
+/// reference and serve `Double`.
+extension PoolingPlan {
+    func runFast(_ fast: FastPooling, _ input: Tensor<Float>) throws -> PoolingResult {
+        try checkShape(input, inputShape, op: op, argument: "input")
+        let count = outputShape.reduce(1, *)
+        let kernels = Runtime.kernels
+        var indices: [Int] = []
+        let output = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+            input.withUnsafeBufferPointer { x in
+                if fast.isMax {
+                    indices = [Int](unsafeUninitializedCapacity: count) { i, done in
+                        fast.maxForward(input: x.baseAddress!, output: y.baseAddress!, indices: i.baseAddress!, kernels: kernels)
+                        done = count
+                    }
+                } else {
+                    fast.averageForward(input: x.baseAddress!, output: y.baseAddress!, kernels: kernels)
+                }
+            }
+            initialized = count
+        }
+        return PoolingResult(output: Tensor(uncheckedShape: outputShape, scalars: output),
+                             indices: fast.isMax ? Tensor(uncheckedShape: outputShape, scalars: indices) : nil)
+    }
+
+    func gradientFast(_ fast: FastPooling, _ gradOutput: Tensor<Float>, indices: Tensor<Int>?) throws -> Tensor<Float> {
+        try checkShape(gradOutput, outputShape, op: op, argument: "grad_output")
+        let count = inputShape.reduce(1, *)
+        if fast.isMax {
+            guard let indices else {
+                throw ConvKitError.invalidArgument(op: op, "the backward pass of max pooling needs the indices of the forward pass")
+            }
+            try checkShape(indices, outputShape, op: op, argument: "indices")
+            let inputPlane = windows.inputPlane
+            if let bad = indices.scalars.first(where: { $0 < 0 || $0 >= inputPlane }) {
+                throw ConvKitError.invalidArgument(op: op, "index \(bad) is outside the input plane of \(inputPlane) elements")
+            }
+            let gx = [Float](unsafeUninitializedCapacity: count) { gx, initialized in
+                gradOutput.withUnsafeBufferPointer { g in indices.withUnsafeBufferPointer { i in
+                    fast.maxBackward(gradOutput: g.baseAddress!, indices: i.baseAddress!, gradInput: gx.baseAddress!)
+                } }
+                initialized = count
+            }
+            return Tensor(uncheckedShape: inputShape, scalars: gx)
+        }
+        let kernels = Runtime.kernels
+        let gx = [Float](unsafeUninitializedCapacity: count) { gx, initialized in
+            gradOutput.withUnsafeBufferPointer { g in
+                fast.averageBackward(gradOutput: g.baseAddress!, gradInput: gx.baseAddress!, kernels: kernels)
+            }
+            initialized = count
+        }
+        return Tensor(uncheckedShape: inputShape, scalars: gx)
+    }
+}

@@ -1,0 +1,160 @@
+import CConvKitKernels
+@testable import ConvKit
+import Testing
+
+/// The C micro-kernels of every instruction set this CPU has, each against a plain loop over every
+/// tail size of its contract (rows 1…MR, columns 1…NR, depths, strides, accumulate/bias, tap counts).
+@Suite("Fast micro-kernels")
+struct FastKernelMicroTests {
+    static func floats(_ count: Int, seed: UInt64) -> [Float] {
+        var rng = RandomGenerator(seed: seed)
+        return (0..<count).map { _ in Float.random(in: -1..<1, using: &rng) }
+    }
+
+    static func close(_ a: Float, _ b: Float, _ terms: Int) -> Bool {
+        abs(a - b) <= 1e-5 * Float(max(terms, 1))
+    }
+
+    @Test("GEMM tile: every (mr, nr), depth, output stride, init", arguments: Runtime.availableInstructionSets)
+    func gemm(_ isa: InstructionSet) {
+        let k = KernelTable(isa)
+        let (mrMax, nrMax) = (k.mr, k.nr)
+        for kc in [1, 3, 17] {
+            let a = Self.floats(mrMax * kc, seed: 1), b = Self.floats(kc * nrMax, seed: 2), bias = Self.floats(mrMax, seed: 3)
+            for mr in 1...mrMax {
+                for nr in 1...nrMax {
+                    for (cs, mode) in [(1, 0), (1, 1), (1, 2), (3, 1)] {
+                        let rs = nr * cs + 5
+                        var c = Self.floats(mr * rs, seed: 4)
+                        let initial = c
+                        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in bias.withUnsafeBufferPointer { bias in
+                            var rows = (0..<mr).map { Optional(a.baseAddress! + $0 * kc) }
+                            c.withUnsafeMutableBufferPointer { c in
+                                k.gemm(mr, nr, kc, &rows, 1, b.baseAddress, nrMax, c.baseAddress, rs, cs,
+                                       mode == 2 ? bias.baseAddress : nil, mode == 1 ? 1 : 0)
+                            }
+                        } } }
+                        var ok = true
+                        for r in 0..<mr {
+                            for j in 0..<nr {
+                                var sum: Float = mode == 1 ? initial[r * rs + j * cs] : (mode == 2 ? bias[r] : 0)
+                                for q in 0..<kc { sum += a[r * kc + q] * b[q * nrMax + j] }
+                                ok = ok && Self.close(c[r * rs + j * cs], sum, kc)
+                            }
+                        }
+                        // Elements outside the tile are untouched.
+                        for i in 0..<c.count where !(0..<mr).contains(i / rs) || (i % rs) % cs != 0 || (i % rs) / cs >= nr {
+                            ok = ok && c[i] == initial[i]
+                        }
+                        #expect(ok, "\(isa) gemm mr \(mr) nr \(nr) kc \(kc) cs \(cs) mode \(mode)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("indirect GEMM tile: every mr, offset table rows", arguments: Runtime.availableInstructionSets)
+    func gemmIndirect(_ isa: InstructionSet) {
+        let k = KernelTable(isa)
+        let nr = k.nr, kc = 11
+        let src = Self.floats(400, seed: 5), a = Self.floats(k.mr * kc * 2, seed: 6)
+        let offsets = (0..<kc).map { ($0 * 37) % 300 }
+        for mr in 1...k.mr {
+            for accumulate in [0, 1] {
+                var c = Self.floats(mr * nr, seed: 7)
+                let initial = c
+                src.withUnsafeBufferPointer { s in a.withUnsafeBufferPointer { a in offsets.withUnsafeBufferPointer { o in
+                    var rows = (0..<mr).map { Optional(a.baseAddress! + $0) }   // A[r, q] = a[r + 2q]
+                    c.withUnsafeMutableBufferPointer { c in
+                        k.gemmIndirect(mr, kc, &rows, 2, s.baseAddress, o.baseAddress, c.baseAddress, nr, nil, Int32(accumulate))
+                    }
+                } } }
+                var ok = true
+                for r in 0..<mr {
+                    for j in 0..<nr {
+                        var sum: Float = accumulate == 1 ? initial[r * nr + j] : 0
+                        for q in 0..<kc { sum += a[r + 2 * q] * src[offsets[q] + j] }
+                        ok = ok && Self.close(c[r * nr + j], sum, kc)
+                    }
+                }
+                #expect(ok, "\(isa) gemm_indirect mr \(mr) accumulate \(accumulate)")
+            }
+        }
+    }
+
+    @Test("window sum, window dot and max over a grid: tap counts, widths, output strides",
+          arguments: Runtime.availableInstructionSets)
+    func windows(_ isa: InstructionSet) {
+        let k = KernelTable(isa)
+        let src = Self.floats(3000, seed: 8)
+        for ntaps in [0, 1, 4, 9, 10, 19] {
+            let offsets = (0..<ntaps).map { ($0 * 53) % 200 }
+            let weights = Self.floats(max(ntaps, 1), seed: 9)
+            let toff = (0..<ntaps).map { Int32($0 * 3) }
+            for (oh, pitch, ow) in [(1, 5, 3), (3, 17, 17), (2, 40, 33), (5, 70, 64), (2, 600, 590)] {
+                let grid = oh * pitch
+                let padded = (grid + 4 * k.vw - 1) / (4 * k.vw) * (4 * k.vw)
+                for cs in [1, 2] {
+                    let rs = ow * cs + 1
+                    var out = [Float](repeating: .nan, count: oh * rs)
+                    src.withUnsafeBufferPointer { s in offsets.withUnsafeBufferPointer { o in weights.withUnsafeBufferPointer { w in
+                        out.withUnsafeMutableBufferPointer { out in
+                            k.windowSum(s.baseAddress, o.baseAddress, w.baseAddress, ntaps, 0.25, oh, pitch, ow, out.baseAddress, rs, cs)
+                        }
+                    } } }
+                    var ok = true
+                    for y in 0..<oh {
+                        for x in 0..<ow {
+                            var sum: Float = 0.25
+                            for t in 0..<ntaps { sum += weights[t] * src[offsets[t] + y * pitch + x] }
+                            ok = ok && Self.close(out[y * rs + x * cs], sum, ntaps)
+                        }
+                    }
+                    #expect(ok, "\(isa) window_sum taps \(ntaps) oh \(oh) pitch \(pitch) ow \(ow) cs \(cs)")
+                }
+                // Dot: g on the grid, zero beyond.
+                var g = Self.floats(padded, seed: 10)
+                for j in grid..<padded { g[j] = 0 }
+                var grad = Self.floats(max(ntaps, 1), seed: 11)
+                let initial = grad
+                src.withUnsafeBufferPointer { s in offsets.withUnsafeBufferPointer { o in g.withUnsafeBufferPointer { g in
+                    grad.withUnsafeMutableBufferPointer { grad in
+                        k.windowDot(s.baseAddress, o.baseAddress, ntaps, g.baseAddress, padded, grad.baseAddress)
+                    }
+                } } }
+                var ok = true
+                for t in 0..<ntaps {
+                    var sum = initial[t]
+                    for j in 0..<grid { sum += g[j] * src[offsets[t] + j] }
+                    ok = ok && Self.close(grad[t], sum, grid)
+                }
+                #expect(ok, "\(isa) window_dot taps \(ntaps) grid \(grid)")
+                // Max with indices.
+                guard ntaps > 0 else { continue }
+                let base = (0..<padded).map { Int32($0 * 7) }, first = (0..<padded).map { Int32(-$0) }
+                var out = [Float](repeating: .nan, count: oh * ow)
+                var indices = [Int64](repeating: -99, count: oh * ow)
+                src.withUnsafeBufferPointer { s in offsets.withUnsafeBufferPointer { o in toff.withUnsafeBufferPointer { to in
+                    base.withUnsafeBufferPointer { b in first.withUnsafeBufferPointer { f in
+                        out.withUnsafeMutableBufferPointer { out in indices.withUnsafeMutableBufferPointer { ind in
+                            k.maxPool(s.baseAddress, o.baseAddress, to.baseAddress, ntaps, b.baseAddress, f.baseAddress,
+                                      oh, pitch, ow, out.baseAddress, ind.baseAddress)
+                        } }
+                    } }
+                } } }
+                for y in 0..<oh {
+                    for x in 0..<ow {
+                        let j = y * pitch + x
+                        var best = -Float.infinity, index = Int64(first[j])
+                        for t in 0..<ntaps {
+                            let v = src[offsets[t] + j]
+                            if v > best || v.isNaN { best = v; index = Int64(base[j] + toff[t]) }
+                        }
+                        ok = ok && out[y * ow + x] == best && indices[y * ow + x] == index
+                    }
+                }
+                #expect(ok, "\(isa) max_pool taps \(ntaps) oh \(oh) pitch \(pitch) ow \(ow)")
+            }
+        }
+    }
+}
