@@ -16,7 +16,7 @@ public struct TrainCommand: ParsableCommand {
     @Option(help: "adam, adamw or sgd (momentum 0.9).") var optimizer = "adam"
     @Option(help: "Learning-rate schedule: cosine (annealed to 0 over the epochs, per step), constant, or step (×0.1 every epoch).")
     var schedule = "cosine"
-    @Option(name: .customLong("label-smoothing"), help: "Cross-entropy label smoothing (0 = none).") var labelSmoothing: Float = 0
+    @Option(name: .customLong("label-smoothing"), help: "Cross-entropy label smoothing (0 = none).") var labelSmoothing: Float = 0.1
     @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
     @Option(help: "Worker threads for the kernels (default: all cores).") var threads: Int?
     @Option(help: "Where to write the trained weights (safetensors, PyTorch state_dict keys).") var checkpoint = "mnist-cnn.safetensors"
@@ -39,7 +39,7 @@ public struct TrainCommand: ParsableCommand {
         let model = try loadModel(self.model)
         let trainer = try ClassifierTrainer(model: model, optimizer: try makeOptimizer(model), batchSize: batchSize,
                                             schedule: try makeSchedule(), labelSmoothing: labelSmoothing, shuffleSeed: seed)
-        say("training \(model.parameterCount) parameters on \(train.count) images, testing on \(test.count); \(optimizer) lr \(lr) (\(schedule)), batch \(batchSize), \(epochs) epochs, \(Runtime.threadCount) threads")
+        say("training \(model.parameterCount) parameters on \(train.count) images, testing on \(test.count); \(optimizer) lr \(lr) (\(schedule)), label smoothing \(labelSmoothing), batch \(batchSize), \(epochs) epochs, \(Runtime.threadCount) threads")
         var curve = TrainingCurve()
         for epoch in 1...max(epochs, 1) {
             let bar = ProgressBar(title: "epoch \(epoch)/\(epochs)")
