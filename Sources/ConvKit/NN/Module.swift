@@ -53,17 +53,3 @@ extension Module {
     /// Evaluation mode (running statistics, no dropout).
     public func eval() { train(false) }
 }
-
-/// A layer without parameters whose forward pass is a function of its input.
-public final class Lambda: Module {
-    public var isTraining = true
-    public let name: String
-    let body: (Variable) throws -> Variable
-
-    public init(_ name: String, _ body: @escaping (Variable) throws -> Variable) {
-        self.name = name
-        self.body = body
-    }
-
-    public func callAsFunction(_ input: Variable) throws -> Variable { try body(input) }
-}

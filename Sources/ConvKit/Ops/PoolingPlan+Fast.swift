@@ -27,14 +27,7 @@ extension PoolingPlan {
         try checkShape(gradOutput, outputShape, op: op, argument: "grad_output")
         let count = inputShape.reduce(1, *)
         if fast.isMax {
-            guard let indices else {
-                throw ConvKitError.invalidArgument(op: op, "the backward pass of max pooling needs the indices of the forward pass")
-            }
-            try checkShape(indices, outputShape, op: op, argument: "indices")
-            let inputPlane = windows.inputPlane
-            if let bad = indices.scalars.first(where: { $0 < 0 || $0 >= inputPlane }) {
-                throw ConvKitError.invalidArgument(op: op, "index \(bad) is outside the input plane of \(inputPlane) elements")
-            }
+            let indices = try checkedIndices(indices)
             let gx = [Float](unsafeUninitializedCapacity: count) { gx, initialized in
                 gradOutput.withUnsafeBufferPointer { g in indices.withUnsafeBufferPointer { i in
                     fast.maxBackward(gradOutput: g.baseAddress!, indices: i.baseAddress!, gradInput: gx.baseAddress!)

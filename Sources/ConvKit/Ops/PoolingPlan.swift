@@ -160,19 +160,26 @@ public struct PoolingPlan: Sendable {
         }
     }
 
+    /// The indices a max pooling's forward pass returned, checked against this plan.
+    func checkedIndices(_ indices: Tensor<Int>?) throws -> Tensor<Int> {
+        guard let indices else {
+            throw ConvKitError.invalidArgument(op: op, "the backward pass of max pooling needs the indices of the forward pass")
+        }
+        try checkShape(indices, outputShape, op: op, argument: "indices")
+        let inputPlane = windows.inputPlane
+        if let bad = indices.scalars.first(where: { $0 < 0 || $0 >= inputPlane }) {
+            throw ConvKitError.invalidArgument(op: op, "index \(bad) is outside the input plane of \(inputPlane) elements")
+        }
+        return indices
+    }
+
     func gradient<T: BinaryFloatingPoint>(_ gradOutput: Tensor<T>, indices: Tensor<Int>?) throws -> Tensor<T> {
         try checkShape(gradOutput, outputShape, op: op, argument: "grad_output")
         var gradInput = [T](repeating: 0, count: inputShape.reduce(1, *))
         switch reduction {
         case .max:
-            guard let indices else {
-                throw ConvKitError.invalidArgument(op: op, "the backward pass of max pooling needs the indices of the forward pass")
-            }
-            try checkShape(indices, outputShape, op: op, argument: "indices")
+            let indices = try checkedIndices(indices)
             let inputPlane = windows.inputPlane
-            if let bad = indices.scalars.first(where: { $0 < 0 || $0 >= inputPlane }) {
-                throw ConvKitError.invalidArgument(op: op, "index \(bad) is outside the input plane of \(inputPlane) elements")
-            }
             gradOutput.withUnsafeBufferPointer { g in indices.withUnsafeBufferPointer { i in gradInput.withUnsafeMutableBufferPointer {
                 ReferencePooling.maxBackward(planes: planes, inputPlane: inputPlane, outputPlane: windows.outputPlane,
                                              gradOutput: g, indices: i, gradInput: $0)
