@@ -244,6 +244,21 @@ struct IndirectGemm {
         return (k + blocks - 1) / blocks
     }
 
+    /// Rows (`mc`) and column tiles (`tileGroup`) per work item. An item reads its `mc × K` rows of A
+    /// once and applies them to all its tiles, so tiles per item come first (up to 16, within an
+    /// image); then A's rows are split until there are about four items per thread. Results do not
+    /// depend on the blocking.
+    static func blocking(m: Int, kc: Int, mr: Int, tiles: Int, units: Int) -> (mc: Int, tileGroup: Int) {
+        let target = 4 * Runtime.threadCount
+        let tileGroup = max(1, min(16, tiles))
+        let tileItems = units * ((tiles + tileGroup - 1) / tileGroup)
+        let mcMax = max(mr, (32768 / max(kc, 1)) / mr * mr)      // an mc × kc block of A in ~128 KiB
+        var mBlocks = max((m + mcMax - 1) / mcMax, (target + tileItems - 1) / tileItems)
+        mBlocks = min(mBlocks, (m + mr - 1) / mr)
+        let mc = min(m, ((m + mBlocks - 1) / mBlocks + mr - 1) / mr * mr)
+        return (max(mc, 1), tileGroup)
+    }
+
     /// Runs the problem on the worker pool.
     ///
     /// Work items are (image, group, block of `mc` rows, group of column tiles); within an item the
@@ -257,15 +272,10 @@ struct IndirectGemm {
         let positions = gridH * pitch
         let tilesPerImage = (positions + nr - 1) / nr
         let kc = Self.blockDepth(k: k, nr: nr)
-        // Rows per item: an mc × kc block of A in about 128 KiB.
-        let mc = min(m, max(mr, (32768 / max(kc, 1)) / mr * mr))
-        let mBlocks = (m + mc - 1) / mc
-        // Tiles per item: each item reads its A block once (from L3 when A is large), so items
-        // should be few — about four per thread, which the dynamic chunking balances.
+        let blocking = Self.blocking(m: m, kc: kc, mr: mr, tiles: tilesPerImage, units: batch * groups)
+        let mc = blocking.mc, mBlocks = (m + mc - 1) / mc
         let perImage = batch * groups * mBlocks
-        let threads = Runtime.threadCount
-        let tileGroup = max(1, min(16, tilesPerImage * perImage / (4 * threads)))
-        let tileGroups = (tilesPerImage + tileGroup - 1) / tileGroup
+        let tileGroup = blocking.tileGroup, tileGroups = (tilesPerImage + tileGroup - 1) / tileGroup
         let gemm = kernels.gemm, gemmIndirect = kernels.gemmIndirect
         let problem = self
         let direct = contiguous

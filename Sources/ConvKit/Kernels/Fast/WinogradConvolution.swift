@@ -107,12 +107,10 @@ struct BatchedGemm {
             return
         }
         let kc = IndirectGemm.blockDepth(k: k, nr: nr)
-        let mc = min(m, max(mr, (32768 / kc) / mr * mr))
-        let mBlocks = (m + mc - 1) / mc
         let tiles = n / nr
-        let threads = Runtime.threadCount
-        let tileGroup = max(1, min(16, tiles * batch * mBlocks / (4 * threads)))
-        let tileGroups = (tiles + tileGroup - 1) / tileGroup
+        let blocking = IndirectGemm.blocking(m: m, kc: kc, mr: mr, tiles: tiles, units: batch)
+        let mc = blocking.mc, mBlocks = (m + mc - 1) / mc
+        let tileGroup = blocking.tileGroup, tileGroups = (tiles + tileGroup - 1) / tileGroup
         let gemm = kernels.gemm
         let p = self
         parallelFor(batch * mBlocks * tileGroups) { range, scratch in
