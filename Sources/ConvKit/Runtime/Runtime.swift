@@ -60,7 +60,14 @@ public enum InstructionSet: Int, Sendable, CaseIterable, Comparable, CustomStrin
     case avx512 = 3
 
     public static func < (a: InstructionSet, b: InstructionSet) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { String(cString: KernelTable(self).table.pointee.name) }
+    public var description: String {
+        switch self {
+        case .portable: return "portable"
+        case .neon: return "neon"
+        case .avx2: return "avx2"
+        case .avx512: return "avx512"
+        }
+    }
 }
 
 /// One level's C kernels and register tile.
