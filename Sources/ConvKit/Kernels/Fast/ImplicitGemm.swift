@@ -46,18 +46,27 @@ struct PhaseSplitSource {
         (buffer + batch * imageStride).initialize(repeating: padValue, count: slack)
     }
 
-    /// Fills the `channelStride` floats of one channel from its `srcH × srcW` plane.
-    func fillChannel(_ dst: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>) {
+    /// Writes the pad value over one channel (all its sub-planes): then `fillChannel(…, interiorOnly: true)`
+    /// needs to write only the elements that come from the source, plane after plane.
+    func fillBorders(_ dst: UnsafeMutablePointer<Float>) {
+        fillFloats(dst, padValue, channelStride)
+    }
+
+    /// Fills the `channelStride` floats of one channel from its `srcH × srcW` plane (with
+    /// `interiorOnly`, only the elements that come from the source; the rest must hold the pad value).
+    func fillChannel(_ dst: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>, interiorOnly: Bool = false) {
         let phases = phaseX.count
         for (iy, py) in phaseY.enumerated() {
             let base = dst + iy * phases * subPlane
             if sx == 2 && phaseX == [0, 1] {
                 // Both column phases of a row in one pass (deinterleave).
-                fillSubPlanePair(base, base + subPlane, from: plane, py: py)
+                fillSubPlanePair(base, base + subPlane, from: plane, py: py, interiorOnly: interiorOnly)
             } else if sx == 4 && phaseX == [0, 1, 2, 3] {
-                fillSubPlaneQuad(base, from: plane, py: py)
+                fillSubPlaneQuad(base, from: plane, py: py, interiorOnly: interiorOnly)
             } else {
-                for (ix, px) in phaseX.enumerated() { fillSubPlane(base + ix * subPlane, from: plane, py: py, px: px) }
+                for (ix, px) in phaseX.enumerated() {
+                    fillSubPlane(base + ix * subPlane, from: plane, py: py, px: px, interiorOnly: interiorOnly)
+                }
             }
         }
     }
@@ -71,17 +80,18 @@ struct PhaseSplitSource {
     }
 
     @inline(__always)
-    private func fillSubPlane(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int, px: Int) {
+    private func fillSubPlane(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int, px: Int,
+                              interiorOnly: Bool) {
         let (firstJ, endJ) = validColumns(px)
         let pad = padValue
         for i in 0..<rows {
             let line = dst + i &* pitch
             let iy = i &* sy &+ py &- top
             guard iy >= 0 && iy < srcH else {
-                fillFloats(line, pad, pitch)
+                if !interiorOnly { fillFloats(line, pad, pitch) }
                 continue
             }
-            fillFloats(line, pad, firstJ)
+            if !interiorOnly { fillFloats(line, pad, firstJ) }
             if sx == 1 {
                 copyFloats(src + (iy &* srcW &+ firstJ &+ px &- left), line + firstJ, endJ &- firstJ)
             } else {
@@ -91,19 +101,20 @@ struct PhaseSplitSource {
                     s += sx
                 }
             }
-            fillFloats(line + endJ, pad, pitch &- endJ)
+            if !interiorOnly { fillFloats(line + endJ, pad, pitch &- endJ) }
         }
     }
 
     /// Stride-4 columns: source column 4j + px − left to phase px's column j, one row at a time.
     @inline(__always)
-    private func fillSubPlaneQuad(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int) {
+    private func fillSubPlaneQuad(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int,
+                                  interiorOnly: Bool) {
         let ranges = (0..<4).map { validColumns($0) }
         let start = ranges.map(\.0).max()!, end = ranges.map(\.1).min()!
         for i in 0..<rows {
             let iy = i * sy + py - top
             guard iy >= 0 && iy < srcH else {
-                for px in 0..<4 { (dst + px * subPlane + i * pitch).initialize(repeating: padValue, count: pitch) }
+                if !interiorOnly { for px in 0..<4 { fillFloats(dst + px * subPlane + i * pitch, padValue, pitch) } }
                 continue
             }
             let row = src + iy * srcW
@@ -123,11 +134,11 @@ struct PhaseSplitSource {
             for px in 0..<4 {
                 let line = dst + px * subPlane + i * pitch
                 let (first, last) = ranges[px]
-                line.initialize(repeating: padValue, count: first)
+                if !interiorOnly { fillFloats(line, padValue, first) }
                 for k in first..<max(first, min(start, last)) { line[k] = row[4 &* k &+ px &- left] }
                 let from = max(j, first)
                 for k in from..<max(from, last) { line[k] = row[4 &* k &+ px &- left] }
-                (line + last).initialize(repeating: padValue, count: pitch - last)
+                if !interiorOnly { fillFloats(line + last, padValue, pitch - last) }
             }
         }
     }
@@ -135,19 +146,23 @@ struct PhaseSplitSource {
     /// Stride-2 columns: even source columns to phase 0, odd ones to phase 1, one row at a time.
     @inline(__always)
     private func fillSubPlanePair(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>,
-                                  from src: UnsafePointer<Float>, py: Int) {
+                                  from src: UnsafePointer<Float>, py: Int, interiorOnly: Bool) {
         let (first0, end0) = validColumns(0), (first1, end1) = validColumns(1)
         for i in 0..<rows {
             let e = even + i * pitch, o = odd + i * pitch
             let iy = i * sy + py - top
             guard iy >= 0 && iy < srcH else {
-                e.initialize(repeating: padValue, count: pitch)
-                o.initialize(repeating: padValue, count: pitch)
+                if !interiorOnly {
+                    fillFloats(e, padValue, pitch)
+                    fillFloats(o, padValue, pitch)
+                }
                 continue
             }
             let row = src + iy * srcW
-            e.initialize(repeating: padValue, count: first0)
-            o.initialize(repeating: padValue, count: first1)
+            if !interiorOnly {
+                fillFloats(e, padValue, first0)
+                fillFloats(o, padValue, first1)
+            }
             // Source column c = 2j − left (+1): take pairs while both phases are in range.
             let start = max(first0, first1), end = min(end0, end1)
             var j = start
@@ -164,8 +179,10 @@ struct PhaseSplitSource {
             for k in first1..<max(first1, min(start, end1)) { o[k] = row[2 &* k &+ 1 &- left] }
             for k in j..<max(j, end0) { e[k] = row[2 &* k &- left] }
             for k in j..<max(j, end1) { o[k] = row[2 &* k &+ 1 &- left] }
-            (e + end0).initialize(repeating: padValue, count: pitch - end0)
-            (o + end1).initialize(repeating: padValue, count: pitch - end1)
+            if !interiorOnly {
+                fillFloats(e + end0, padValue, pitch - end0)
+                fillFloats(o + end1, padValue, pitch - end1)
+            }
         }
     }
 }

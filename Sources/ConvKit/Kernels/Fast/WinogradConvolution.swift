@@ -61,10 +61,10 @@ struct WinogradConvolution {
             scratch.reset()
             scratch.reserve(floats: channelScratch)
             let plane = scratch.floats(channelScratch)
-            (plane + source.channelStride).initialize(repeating: 0, count: channelScratch - source.channelStride)
+            fillFloats(plane, 0, channelScratch)
             for item in range {
                 let n = item / cin, c = item % cin
-                source.fillChannel(plane, from: x + item * s.inPlane)
+                source.fillChannel(plane, from: x + item * s.inPlane, interiorOnly: true)
                 input(plane, source.subPlane, pitch, tilesY, tilesX, v + c * tilesPad + n * tilesPerImage, cin * tilesPad)
             }
         }
