@@ -187,6 +187,39 @@ struct PhaseSplitSource {
     }
 }
 
+/// Rows of the `index`-th of `tiles` nearly equal row tiles of `rows` rows: (first row, count).
+@inline(__always)
+func rowTile(_ index: Int, of tiles: Int, rows: Int) -> (Int, Int) {
+    let base = rows / tiles, extra = rows % tiles
+    return (index * base + min(index, extra), base + (index < extra ? 1 : 0))
+}
+
+/// Packs `entries` row-major matrices (`m × k`, rows `lda` apart, entry `e` at `a + e·aStride`) into
+/// k-major panels for ``KernelTable/gemmPacked``: rows are cut into blocks of `mc`, each block into
+/// `⌈rows/mr⌉` nearly equal row tiles; the tile starting at row R with h rows holds
+/// `A[R + i, k]` at `R·k + k·h + i` (entry `e` at `e·m·k`). In parallel over tiles.
+func packRowPanels(_ a: UnsafePointer<Float>, lda: Int, aStride: Int, entries: Int, m: Int, k: Int,
+                   mc: Int, mr: Int, into packed: UnsafeMutablePointer<Float>) {
+    let mBlocks = (m + mc - 1) / mc
+    let tilesPerBlock = (mc + mr - 1) / mr
+    parallelFor(entries * mBlocks * tilesPerBlock, grain: 4) { range, _ in
+        for item in range {
+            let tile = item % tilesPerBlock, rest = item / tilesPerBlock
+            let mb = rest % mBlocks, e = rest / mBlocks
+            let r0 = mb * mc, rows = min(mc, m - r0)
+            let tiles = (rows + mr - 1) / mr
+            guard tile < tiles else { continue }
+            let (first, height) = rowTile(tile, of: tiles, rows: rows)
+            let row = r0 + first
+            let src = a + e * aStride + row * lda
+            let dst = packed + e * m * k + row * k
+            for kk in 0..<k {
+                for i in 0..<height { dst[kk * height + i] = src[i * lda + kk] }
+            }
+        }
+    }
+}
+
 /// `count` floats from `src` to `dst` in SIMD chunks (short rows: cheaper than a memcpy call).
 @inline(__always)
 func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
@@ -293,19 +326,24 @@ struct IndirectGemm {
         let mc = blocking.mc, mBlocks = (m + mc - 1) / mc
         let perImage = batch * groups * mBlocks
         let tileGroup = blocking.tileGroup, tileGroups = (tilesPerImage + tileGroup - 1) / tileGroup
-        let gemm = kernels.gemm, gemmIndirect = kernels.gemmIndirect
+        let gemmPacked = kernels.gemmPacked
         let problem = self
         let direct = contiguous
+        // A in k-major row-tile panels (per call: weights change every training step; the cost is
+        // that of reading the weights once).
+        let packedHandle = BufferCache.shared.acquire(max(groups * m * k, 1))
+        defer { BufferCache.shared.release(packedHandle) }
+        let packedA = packedHandle.pointer
+        packRowPanels(a, lda: lda, aStride: aGroupStride, entries: groups, m: m, k: k, mc: mc, mr: mr, into: packedA)
         bOffset.withUnsafeBufferPointer { bOffset in
             let offsets = bOffset.baseAddress!
             parallelFor(perImage * tileGroups) { range, scratch in
                 scratch.reset()
                 let packs = problem.sourceHasNoSlack
                 let blockCount = mc * tileGroup * nr
-                scratch.reserve(floats: blockCount + (packs ? problem.k * nr : 0) + 2 * mr)
+                scratch.reserve(floats: blockCount + (packs ? problem.k * nr : 0))
                 let block = scratch.floats(blockCount)
                 let panel = packs ? scratch.floats(problem.k * nr) : block
-                let aRows = UnsafeMutableRawPointer(scratch.floats(2 * mr)).bindMemory(to: UnsafePointer<Float>?.self, capacity: mr)
                 for item in range {
                     let tg = item % tileGroups
                     var rest = item / tileGroups
@@ -317,7 +355,7 @@ struct IndirectGemm {
                     let count = min(tiles * nr, positions - j0)     // valid positions of the item
                     let source = src + n * problem.srcImageStride + g * problem.srcGroupStride
                     let out = dst + n * problem.dstImageStride + g * problem.dstGroupStride + problem.dstOffset
-                    let aGroup = a + g * problem.aGroupStride + r0 * problem.lda
+                    let aGroup = UnsafePointer(packedA) + (g * problem.m + r0) * problem.k
                     let biasRows = bias.map { $0 + g * problem.m + r0 }
                     // C straight into the output when every tile is whole and the grid is the output.
                     let inPlace = direct && count == tiles * nr
@@ -346,21 +384,19 @@ struct IndirectGemm {
                         for t in 0..<tiles {
                             let ct = c + t * nr
                             let usePanel = packed && t == tiles - 1
-                            // Row tiles of (nearly) equal height: 8 rows as 4 + 4, not 6 + 2.
+                            // Row tiles of (nearly) equal height (8 rows as 4 + 4, not 6 + 2), as packed.
                             let rowTiles = (rows + mr - 1) / mr
-                            var r = 0
                             for tile in 0..<rowTiles {
-                                let mrows = rows / rowTiles + (tile < rows % rowTiles ? 1 : 0)
-                                for i in 0..<mrows { aRows[i] = aGroup + (r + i) * problem.lda + k0 }
+                                let (r, mrows) = rowTile(tile, of: rowTiles, rows: rows)
+                                let aTile = aGroup + r * problem.k + k0 * mrows
                                 let rowBias = k0 == 0 ? biasRows.map { $0 + r } : nil
                                 if usePanel {
-                                    gemm(mrows, nr, kcb, aRows, 1, panel + k0 * nr, nr, ct + r * ldc, ldc, 1,
-                                         rowBias, accumulate)
+                                    gemmPacked(mrows, nr, kcb, aTile, panel + k0 * nr, nr, nil, ct + r * ldc, ldc, 1,
+                                               rowBias, accumulate)
                                 } else {
-                                    gemmIndirect(mrows, kcb, aRows, 1, source + j0 + t * nr, offsets + k0, ct + r * ldc, ldc,
-                                                 rowBias, accumulate)
+                                    gemmPacked(mrows, nr, kcb, aTile, source + j0 + t * nr, 0, offsets + k0, ct + r * ldc, ldc, 1,
+                                               rowBias, accumulate)
                                 }
-                                r += mrows
                             }
                         }
                         k0 += kcb
