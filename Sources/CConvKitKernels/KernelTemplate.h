@@ -131,6 +131,85 @@ void CK_NAME(gemm_indirect)(long mr, long kc, const float *const *a, long a_ks,
     ck_gemm_rows(mr, 1, kc, a, a_ks, b, 0, b_offsets, c, ldc, bias, accumulate);
 }
 
+/// The register tile with A packed k-major (a[k·MR + r]): one pointer walks A.
+CK_INLINE void ck_gemm_tile_packed(const long MR, long kc, const float *a, const float *b, long ldb, const long *boff,
+                                   float *c, long ldc, const float *bias, int accumulate) {
+    ck_vf acc[CK_MR][CK_NV];
+    for (long r = 0; r < MR; r++) {
+        for (long v = 0; v < CK_NV; v++) {
+            acc[r][v] = accumulate ? ck_load(c + r * ldc + v * CK_VW) : ck_splat(bias ? bias[r] : 0.0f);
+        }
+    }
+    if (boff) {
+        for (long k = 0; k < kc; k++) {
+            const float *brow = b + boff[k];
+            ck_vf bv[CK_NV];
+            for (long v = 0; v < CK_NV; v++) bv[v] = ck_load(brow + v * CK_VW);
+            for (long r = 0; r < MR; r++) {
+                const ck_vf x = ck_splat(a[r]);
+                for (long v = 0; v < CK_NV; v++) acc[r][v] = CK_FMA(x, bv[v], acc[r][v]);
+            }
+            a += MR;
+        }
+    } else {
+        for (long k = 0; k < kc; k++) {
+            const float *brow = b + k * ldb;
+            ck_vf bv[CK_NV];
+            for (long v = 0; v < CK_NV; v++) bv[v] = ck_load(brow + v * CK_VW);
+            for (long r = 0; r < MR; r++) {
+                const ck_vf x = ck_splat(a[r]);
+                for (long v = 0; v < CK_NV; v++) acc[r][v] = CK_FMA(x, bv[v], acc[r][v]);
+            }
+            a += MR;
+        }
+    }
+    for (long r = 0; r < MR; r++) {
+        for (long v = 0; v < CK_NV; v++) ck_store(c + r * ldc + v * CK_VW, acc[r][v]);
+    }
+}
+
+#define CK_PACKED_CASE(n) \
+    case n: ck_gemm_tile_packed(n, kc, a, b, ldb, boff, c, ldc, bias, accumulate); break;
+
+CK_INLINE void ck_gemm_rows_packed(long mr, long kc, const float *a, const float *b, long ldb, const long *boff,
+                                   float *c, long ldc, const float *bias, int accumulate) {
+    switch (mr) {
+#if CK_MR >= 8
+    CK_PACKED_CASE(8)
+#endif
+#if CK_MR >= 7
+    CK_PACKED_CASE(7)
+#endif
+    CK_PACKED_CASE(6)
+    CK_PACKED_CASE(5)
+    CK_PACKED_CASE(4)
+    CK_PACKED_CASE(3)
+    CK_PACKED_CASE(2)
+    CK_PACKED_CASE(1)
+    default: break;
+    }
+}
+
+void CK_NAME(gemm_packed)(long mr, long nr, long kc, const float *a, const float *b, long ldb, const long *b_offsets,
+                          float *c, long c_rs, long c_cs, const float *bias, int accumulate) {
+    if (mr <= 0 || nr <= 0) return;
+    if (nr == CK_NR && c_cs == 1) {
+        ck_gemm_rows_packed(mr, kc, a, b, ldb, b_offsets, c, c_rs, bias, accumulate);
+        return;
+    }
+    float tile[CK_MR * CK_NR];
+    if (accumulate) {
+        for (long r = 0; r < mr; r++) {
+            for (long j = 0; j < nr; j++) tile[r * CK_NR + j] = c[r * c_rs + j * c_cs];
+            for (long j = nr; j < CK_NR; j++) tile[r * CK_NR + j] = 0.0f;
+        }
+    }
+    ck_gemm_rows_packed(mr, kc, a, b, ldb, b_offsets, tile, CK_NR, bias, accumulate);
+    for (long r = 0; r < mr; r++) {
+        for (long j = 0; j < nr; j++) c[r * c_rs + j * c_cs] = tile[r * CK_NR + j];
+    }
+}
+
 // MARK: Sliding windows over a pre-padded plane (depthwise convolution, max pooling)
 
 /// v[j] = (first ? init : v[j]) + Σ_{t < NT} w[t]·src[off[t] + j] for j < n rounded up to 4·VW,
@@ -483,6 +562,7 @@ const ck_kernels CK_NAME(table) = {
     .vw = CK_VW,
     .gemm = CK_NAME(gemm),
     .gemm_indirect = CK_NAME(gemm_indirect),
+    .gemm_packed = CK_NAME(gemm_packed),
     .window_sum = CK_NAME(window_sum),
     .window_dot = CK_NAME(window_dot),
     .max_pool = CK_NAME(max_pool),

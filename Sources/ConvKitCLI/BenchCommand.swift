@@ -22,7 +22,7 @@ public struct BenchCommand: ParsableCommand {
     @Flag(help: "Time forward + input/weight/bias gradients.") var backward = false
     @Option(help: "Timed runs per case (at least 15).") var runs = 15
     @Option(help: "Untimed warm-up runs per case.") var warmup = 3
-    @Option(help: "Force an algorithm: reference, gemm, pointwise, depthwise.") var algorithm: String?
+    @Option(help: "Force an algorithm: reference, gemm, pointwise, depthwise, winograd.") var algorithm: String?
     @Option(help: "Instruction set: portable, neon, avx2, avx512 (default: the best available).") var isa: String?
     @Option(name: .customLong("case"), help: "Only cases whose name contains this text.") var only: String?
     @Flag(help: "Also report the forward error against the reference kernels (max |Δ| / max |reference|).")
@@ -49,12 +49,27 @@ public struct BenchCommand: ParsableCommand {
     }
 
     public func run() throws {
+        let results = try measure { line in if !json { print(line) } }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+        } else {
+            print("threads: \(Runtime.threadCount), instruction set: \(Runtime.instructionSet)")
+        }
+    }
+
+    /// Times the suite's cases; `progress` receives one human-readable line per case.
+    func measure(progress: (String) -> Void = { _ in }) throws -> [Result] {
         let data = try Data(contentsOf: URL(fileURLWithPath: suite))
         let cases = try JSONDecoder().decode(Suite.self, from: data).cases.filter { only == nil || $0.name.contains(only!) }
         if let threads { Runtime.threadCount = threads }
         if let isa {
             guard let level = InstructionSet.allCases.first(where: { "\($0)" == isa.lowercased() }) else {
                 throw CLIError("--isa expects portable, neon, avx2 or avx512, but got '\(isa)'")
+            }
+            guard Runtime.availableInstructionSets.contains(level) else {
+                throw CLIError("--isa \(level) is not available on this CPU (available: \(Runtime.availableInstructionSets.map(\.description).joined(separator: ", ")))")
             }
             Runtime.instructionSet = level
         }
@@ -71,25 +86,23 @@ public struct BenchCommand: ParsableCommand {
             let x = try Tensor(shape: [c.N, c.Cin, c.H, c.W], scalars: random.floats(c.N * c.Cin * c.H * c.W))
             let w = try Tensor(shape: [c.Cout, c.Cin / c.groups, c.k, c.k], scalars: random.floats(c.Cout * (c.Cin / c.groups) * c.k * c.k))
             let b = try Tensor(shape: [c.Cout], scalars: random.floats(c.Cout))
-            func prepare() throws -> ConvolutionPlan {
+            func prepare(_ algorithm: ConvAlgorithm?) throws -> ConvolutionPlan {
                 try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true,
                                     stride: Dims(integerLiteral: c.stride), padding: Padding(integerLiteral: c.padding),
-                                    dilation: Dims(integerLiteral: c.dilation), groups: c.groups, algorithm: forced)
+                                    dilation: Dims(integerLiteral: c.dilation), groups: c.groups, algorithm: algorithm)
             }
-            let plan = try prepare()
+            let plan = try prepare(forced)
             let gradOutput = try Tensor(shape: plan.outputShape, scalars: random.floats(plan.outputShape.reduce(1, *)))
             var sink: Float = 0
             func once() throws {
-                let plan = try prepare()
+                let plan = try prepare(forced)
                 let y = try plan.forward(x, weight: w, bias: b)
-                sink += y.scalars[0]
+                sink += y.scalars.first ?? 0
                 if backward {
                     let g = try plan.backward(gradOutput: gradOutput, input: x, weight: w)
-                    sink += g.input!.scalars[0] + g.weight!.scalars[0] + g.bias!.scalars[0]
+                    sink += (g.input?.scalars.first ?? 0) + (g.weight?.scalars.first ?? 0) + (g.bias?.scalars.first ?? 0)
                 }
             }
-            for _ in 0..<max(warmup, 0) { try once() }
-            var times: [Double] = []
             func now() -> Double {
                 if cpuTime {
                     var t = timespec()
@@ -98,6 +111,8 @@ public struct BenchCommand: ParsableCommand {
                 }
                 return Double(DispatchTime.now().uptimeNanoseconds) / 1e6
             }
+            for _ in 0..<max(warmup, 0) { try once() }
+            var times: [Double] = []
             for _ in 0..<timedRuns {
                 let start = now()
                 try once()
@@ -110,28 +125,17 @@ public struct BenchCommand: ParsableCommand {
             results.append(Result(name: c.name, median_ms: median, gflops: flops / median / 1e6,
                                   algorithm: plan.algorithm.rawValue))
             if sink.isNaN { FileHandle.standardError.write(Data("note: NaN in \(c.name)\n".utf8)) }
+            progress(String(format: "%-24@ %10.3f ms %8.1f GFLOP/s  (min %.3f ms)  %@", c.name as NSString, median,
+                            results.last!.gflops, times[0], plan.algorithm.rawValue as NSString))
             if check {
-                let reference = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true,
-                                                    stride: Dims(integerLiteral: c.stride), padding: Padding(integerLiteral: c.padding),
-                                                    dilation: Dims(integerLiteral: c.dilation), groups: c.groups, algorithm: .reference)
-                let expected = try reference.forward(x, weight: w, bias: b)
+                let expected = try prepare(.reference).forward(x, weight: w, bias: b)
                 let actual = try plan.forward(x, weight: w, bias: b)
                 let scale = expected.scalars.map(abs).max() ?? 1
                 let error = (actual.maxAbsDifference(expected) ?? .infinity) / max(scale, 1e-30)
                 FileHandle.standardError.write(Data("\(c.name): \(plan.algorithm) relative error \(error)\n".utf8))
             }
-            if !json {
-                print(String(format: "%-24@ %10.3f ms %8.1f GFLOP/s  (min %.3f ms)  %@", c.name as NSString, median,
-                             results.last!.gflops, times[0], plan.algorithm.rawValue as NSString))
-            }
         }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(results), as: UTF8.self))
-        } else {
-            print("threads: \(Runtime.threadCount), instruction set: \(Runtime.instructionSet)")
-        }
+        return results
     }
 }
 

@@ -82,6 +82,43 @@ struct FastKernelMicroTests {
         }
     }
 
+    @Test("packed-A GEMM tile: every (mr, nr), direct and indirect B, output stride, init",
+          arguments: Runtime.availableInstructionSets)
+    func gemmPacked(_ isa: InstructionSet) {
+        let k = KernelTable(isa)
+        let nrMax = k.nr, kc = 13
+        let src = Self.floats(600, seed: 15), bias = Self.floats(k.mr, seed: 16)
+        let offsets = (0..<kc).map { ($0 * 41) % 500 }
+        for mr in 1...k.mr {
+            let a = Self.floats(kc * mr, seed: 17)   // A[r, q] = a[q·mr + r]
+            for nr in [1, nrMax / 2 + 1, nrMax] {
+                for indirect in [false, true] {
+                    for (cs, mode) in [(1, 0), (1, 1), (1, 2), (2, 1)] {
+                        let rs = nr * cs + 3
+                        var c = Self.floats(mr * rs, seed: 18)
+                        let initial = c
+                        a.withUnsafeBufferPointer { a in src.withUnsafeBufferPointer { s in offsets.withUnsafeBufferPointer { o in
+                            bias.withUnsafeBufferPointer { bias in c.withUnsafeMutableBufferPointer { c in
+                                k.gemmPacked(mr, nr, kc, a.baseAddress, s.baseAddress, indirect ? 0 : nrMax + 1,
+                                             indirect ? o.baseAddress : nil, c.baseAddress, rs, cs,
+                                             mode == 2 ? bias.baseAddress : nil, mode == 1 ? 1 : 0)
+                            } }
+                        } } }
+                        var ok = true
+                        for r in 0..<mr {
+                            for j in 0..<nr {
+                                var sum: Float = mode == 1 ? initial[r * rs + j * cs] : (mode == 2 ? bias[r] : 0)
+                                for q in 0..<kc { sum += a[q * mr + r] * src[(indirect ? offsets[q] : q * (nrMax + 1)) + j] }
+                                ok = ok && Self.close(c[r * rs + j * cs], sum, kc)
+                            }
+                        }
+                        #expect(ok, "\(isa) gemm_packed mr \(mr) nr \(nr) indirect \(indirect) cs \(cs) mode \(mode)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("window sum, window dot and max over a grid: tap counts, widths, output strides",
           arguments: Runtime.availableInstructionSets)
     func windows(_ isa: InstructionSet) {

@@ -41,6 +41,13 @@ typedef void (*ck_gemm_indirect_fn)(long mr, long kc, const float *const *a, lon
                                     const float *b, const long *b_offsets,
                                     float *c, long ldc, const float *bias, int accumulate);
 
+/// The product with A packed: A[r, k] = a[k·mr + r] (a panel of mr rows, k-major). B row k is
+/// b + b_offsets[k] (b_offsets != NULL) or b + k·ldb, NR readable floats; C[r, j] = c[r·c_rs + j·c_cs]
+/// for j < nr. Same init and summation order as ck_gemm_fn.
+typedef void (*ck_gemm_packed_fn)(long mr, long nr, long kc, const float *a,
+                                  const float *b, long ldb, const long *b_offsets,
+                                  float *c, long c_rs, long c_cs, const float *bias, int accumulate);
+
 /// Depthwise window sum over a prepared source (a zero-padded, stride-phase-split plane in which
 /// every tap is a contiguous run): for grid positions j = y·pitch + x (y < oh, x < pitch)
 ///   v[j] = init + Σ_t w[t] · src[off[t] + j]          (taps added in t order)
@@ -93,6 +100,7 @@ typedef struct ck_kernels {
     long vw;            ///< floats per vector
     ck_gemm_fn gemm;
     ck_gemm_indirect_fn gemm_indirect;
+    ck_gemm_packed_fn gemm_packed;
     ck_window_sum_fn window_sum;
     ck_window_dot_fn window_dot;
     ck_max_pool_fn max_pool;

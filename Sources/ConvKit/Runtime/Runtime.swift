@@ -60,7 +60,14 @@ public enum InstructionSet: Int, Sendable, CaseIterable, Comparable, CustomStrin
     case avx512 = 3
 
     public static func < (a: InstructionSet, b: InstructionSet) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { String(cString: KernelTable(self).table.pointee.name) }
+    public var description: String {
+        switch self {
+        case .portable: return "portable"
+        case .neon: return "neon"
+        case .avx2: return "avx2"
+        case .avx512: return "avx512"
+        }
+    }
 }
 
 /// One level's C kernels and register tile.
@@ -78,6 +85,7 @@ struct KernelTable {
     var vw: Int { table.pointee.vw }
     var gemm: ck_gemm_fn { table.pointee.gemm }
     var gemmIndirect: ck_gemm_indirect_fn { table.pointee.gemm_indirect }
+    var gemmPacked: ck_gemm_packed_fn { table.pointee.gemm_packed }
     var windowSum: ck_window_sum_fn { table.pointee.window_sum }
     var windowDot: ck_window_dot_fn { table.pointee.window_dot }
     var maxPool: ck_max_pool_fn { table.pointee.max_pool }

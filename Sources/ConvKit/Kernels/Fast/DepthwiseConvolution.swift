@@ -44,10 +44,10 @@ struct DepthwiseConvolution {
                 scratch.reset()
                 scratch.reserve(floats: scratchCount)
                 let plane = scratch.floats(scratchCount)
-                (plane + source.channelStride).initialize(repeating: 0, count: scratchCount - source.channelStride)
+                fillFloats(plane, 0, scratchCount)   // borders once; planes fill their interiors
                 for item in range {
                     let n = item / s.inChannels, c = item % s.inChannels
-                    source.fillChannel(plane, from: x + item * s.inPlane)
+                    source.fillChannel(plane, from: x + item * s.inPlane, interiorOnly: true)
                     for m in 0..<mult {
                         let oc = c * mult + m
                         windowSum(plane, taps.baseAddress, w + oc * area, area, bias?[oc] ?? 0,
@@ -85,12 +85,12 @@ struct DepthwiseConvolution {
             scratch.reserve(floats: scratchCount + maxTaps)
             let planes = scratch.floats(scratchCount)
             let weights = scratch.floats(maxTaps)
-            (planes + mult * source.channelStride).initialize(repeating: 0, count: scratchCount - mult * source.channelStride)
+            fillFloats(planes, 0, scratchCount)
             for item in range {
                 let n = item / s.inChannels, c = item % s.inChannels
                 for m in 0..<mult {
                     source.fillChannel(planes + m * source.channelStride,
-                                       from: gy + (n * s.outChannels + c * mult + m) * s.outPlane)
+                                       from: gy + (n * s.outChannels + c * mult + m) * s.outPlane, interiorOnly: true)
                 }
                 let out = gx + item * s.inPlane
                 for (index, phase) in phases.phases.enumerated() {
@@ -120,12 +120,12 @@ struct DepthwiseConvolution {
                 scratch.reserve(floats: scratchCount + gridCount)
                 let plane = scratch.floats(scratchCount)
                 let grid = scratch.floats(gridCount)
-                (plane + source.channelStride).initialize(repeating: 0, count: scratchCount - source.channelStride)
-                grid.initialize(repeating: 0, count: gridCount)
+                fillFloats(plane, 0, scratchCount)
+                fillFloats(grid, 0, gridCount)
                 for c in range {
                     (gw + c * mult * area).initialize(repeating: 0, count: mult * area)
                     for n in 0..<s.batch {
-                        source.fillChannel(plane, from: x + (n * s.inChannels + c) * s.inPlane)
+                        source.fillChannel(plane, from: x + (n * s.inChannels + c) * s.inPlane, interiorOnly: true)
                         for m in 0..<mult {
                             let oc = c * mult + m
                             let g = gy + (n * s.outChannels + oc) * s.outPlane

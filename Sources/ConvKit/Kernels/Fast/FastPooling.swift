@@ -113,9 +113,9 @@ struct FastPooling: Sendable {
                 scratch.reset()
                 scratch.reserve(floats: scratchCount)
                 let plane = scratch.floats(scratchCount)
-                (plane + source.channelStride).initialize(repeating: -.infinity, count: scratchCount - source.channelStride)
+                fillFloats(plane, -.infinity, scratchCount)
                 for p in range {
-                    source.fillChannel(plane, from: x + p * s.inPlane)
+                    source.fillChannel(plane, from: x + p * s.inPlane, interiorOnly: true)
                     let ind = UnsafeMutableRawPointer(indices + p * s.outPlane).assumingMemoryBound(to: Int64.self)
                     maxPool(plane, offsets.baseAddress, toff.baseAddress, s.kernelArea, base.baseAddress, first.baseAddress,
                             s.outH, pitch, s.outW, y + p * s.outPlane, ind)
@@ -148,9 +148,9 @@ struct FastPooling: Sendable {
                 scratch.reset()
                 scratch.reserve(floats: scratchCount)
                 let plane = scratch.floats(scratchCount)
-                (plane + source.channelStride).initialize(repeating: 0, count: scratchCount - source.channelStride)
+                fillFloats(plane, 0, scratchCount)
                 for p in range {
-                    source.fillChannel(plane, from: x + p * s.inPlane)
+                    source.fillChannel(plane, from: x + p * s.inPlane, interiorOnly: true)
                     let out = y + p * s.outPlane
                     windowSum(plane, offsets.baseAddress, ones.baseAddress, s.kernelArea, 0, s.outH, source.pitch, s.outW,
                               out, s.outW, 1)
@@ -180,13 +180,13 @@ struct FastPooling: Sendable {
                 scratch.reserve(floats: scratchCount + s.outPlane)
                 let plane = scratch.floats(scratchCount)
                 let share = scratch.floats(s.outPlane)
-                (plane + source.channelStride).initialize(repeating: 0, count: scratchCount - source.channelStride)
+                fillFloats(plane, 0, scratchCount)
                 for p in range {
                     let src = g + p * s.outPlane
                     for oy in 0..<s.outH {
                         for ox in 0..<s.outW { share[oy * s.outW + ox] = src[oy * s.outW + ox] / pooling.divisorValue(oy, ox) }
                     }
-                    source.fillChannel(plane, from: share)
+                    source.fillChannel(plane, from: share, interiorOnly: true)
                     let out = gx + p * s.inPlane
                     for (index, phase) in phases.phases.enumerated() {
                         tapOffsets[index].withUnsafeBufferPointer { offsets in

@@ -46,18 +46,27 @@ struct PhaseSplitSource {
         (buffer + batch * imageStride).initialize(repeating: padValue, count: slack)
     }
 
-    /// Fills the `channelStride` floats of one channel from its `srcH × srcW` plane.
-    func fillChannel(_ dst: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>) {
+    /// Writes the pad value over one channel (all its sub-planes): then `fillChannel(…, interiorOnly: true)`
+    /// needs to write only the elements that come from the source, plane after plane.
+    func fillBorders(_ dst: UnsafeMutablePointer<Float>) {
+        fillFloats(dst, padValue, channelStride)
+    }
+
+    /// Fills the `channelStride` floats of one channel from its `srcH × srcW` plane (with
+    /// `interiorOnly`, only the elements that come from the source; the rest must hold the pad value).
+    func fillChannel(_ dst: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>, interiorOnly: Bool = false) {
         let phases = phaseX.count
         for (iy, py) in phaseY.enumerated() {
             let base = dst + iy * phases * subPlane
             if sx == 2 && phaseX == [0, 1] {
                 // Both column phases of a row in one pass (deinterleave).
-                fillSubPlanePair(base, base + subPlane, from: plane, py: py)
+                fillSubPlanePair(base, base + subPlane, from: plane, py: py, interiorOnly: interiorOnly)
             } else if sx == 4 && phaseX == [0, 1, 2, 3] {
-                fillSubPlaneQuad(base, from: plane, py: py)
+                fillSubPlaneQuad(base, from: plane, py: py, interiorOnly: interiorOnly)
             } else {
-                for (ix, px) in phaseX.enumerated() { fillSubPlane(base + ix * subPlane, from: plane, py: py, px: px) }
+                for (ix, px) in phaseX.enumerated() {
+                    fillSubPlane(base + ix * subPlane, from: plane, py: py, px: px, interiorOnly: interiorOnly)
+                }
             }
         }
     }
@@ -71,17 +80,18 @@ struct PhaseSplitSource {
     }
 
     @inline(__always)
-    private func fillSubPlane(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int, px: Int) {
+    private func fillSubPlane(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int, px: Int,
+                              interiorOnly: Bool) {
         let (firstJ, endJ) = validColumns(px)
         let pad = padValue
         for i in 0..<rows {
             let line = dst + i &* pitch
             let iy = i &* sy &+ py &- top
             guard iy >= 0 && iy < srcH else {
-                fillFloats(line, pad, pitch)
+                if !interiorOnly { fillFloats(line, pad, pitch) }
                 continue
             }
-            fillFloats(line, pad, firstJ)
+            if !interiorOnly { fillFloats(line, pad, firstJ) }
             if sx == 1 {
                 copyFloats(src + (iy &* srcW &+ firstJ &+ px &- left), line + firstJ, endJ &- firstJ)
             } else {
@@ -91,19 +101,20 @@ struct PhaseSplitSource {
                     s += sx
                 }
             }
-            fillFloats(line + endJ, pad, pitch &- endJ)
+            if !interiorOnly { fillFloats(line + endJ, pad, pitch &- endJ) }
         }
     }
 
     /// Stride-4 columns: source column 4j + px − left to phase px's column j, one row at a time.
     @inline(__always)
-    private func fillSubPlaneQuad(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int) {
+    private func fillSubPlaneQuad(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int,
+                                  interiorOnly: Bool) {
         let ranges = (0..<4).map { validColumns($0) }
         let start = ranges.map(\.0).max()!, end = ranges.map(\.1).min()!
         for i in 0..<rows {
             let iy = i * sy + py - top
             guard iy >= 0 && iy < srcH else {
-                for px in 0..<4 { (dst + px * subPlane + i * pitch).initialize(repeating: padValue, count: pitch) }
+                if !interiorOnly { for px in 0..<4 { fillFloats(dst + px * subPlane + i * pitch, padValue, pitch) } }
                 continue
             }
             let row = src + iy * srcW
@@ -123,11 +134,11 @@ struct PhaseSplitSource {
             for px in 0..<4 {
                 let line = dst + px * subPlane + i * pitch
                 let (first, last) = ranges[px]
-                line.initialize(repeating: padValue, count: first)
+                if !interiorOnly { fillFloats(line, padValue, first) }
                 for k in first..<max(first, min(start, last)) { line[k] = row[4 &* k &+ px &- left] }
                 let from = max(j, first)
                 for k in from..<max(from, last) { line[k] = row[4 &* k &+ px &- left] }
-                (line + last).initialize(repeating: padValue, count: pitch - last)
+                if !interiorOnly { fillFloats(line + last, padValue, pitch - last) }
             }
         }
     }
@@ -135,19 +146,23 @@ struct PhaseSplitSource {
     /// Stride-2 columns: even source columns to phase 0, odd ones to phase 1, one row at a time.
     @inline(__always)
     private func fillSubPlanePair(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>,
-                                  from src: UnsafePointer<Float>, py: Int) {
+                                  from src: UnsafePointer<Float>, py: Int, interiorOnly: Bool) {
         let (first0, end0) = validColumns(0), (first1, end1) = validColumns(1)
         for i in 0..<rows {
             let e = even + i * pitch, o = odd + i * pitch
             let iy = i * sy + py - top
             guard iy >= 0 && iy < srcH else {
-                e.initialize(repeating: padValue, count: pitch)
-                o.initialize(repeating: padValue, count: pitch)
+                if !interiorOnly {
+                    fillFloats(e, padValue, pitch)
+                    fillFloats(o, padValue, pitch)
+                }
                 continue
             }
             let row = src + iy * srcW
-            e.initialize(repeating: padValue, count: first0)
-            o.initialize(repeating: padValue, count: first1)
+            if !interiorOnly {
+                fillFloats(e, padValue, first0)
+                fillFloats(o, padValue, first1)
+            }
             // Source column c = 2j − left (+1): take pairs while both phases are in range.
             let start = max(first0, first1), end = min(end0, end1)
             var j = start
@@ -164,8 +179,43 @@ struct PhaseSplitSource {
             for k in first1..<max(first1, min(start, end1)) { o[k] = row[2 &* k &+ 1 &- left] }
             for k in j..<max(j, end0) { e[k] = row[2 &* k &- left] }
             for k in j..<max(j, end1) { o[k] = row[2 &* k &+ 1 &- left] }
-            (e + end0).initialize(repeating: padValue, count: pitch - end0)
-            (o + end1).initialize(repeating: padValue, count: pitch - end1)
+            if !interiorOnly {
+                fillFloats(e + end0, padValue, pitch - end0)
+                fillFloats(o + end1, padValue, pitch - end1)
+            }
+        }
+    }
+}
+
+/// Rows of the `index`-th of `tiles` nearly equal row tiles of `rows` rows: (first row, count).
+@inline(__always)
+func rowTile(_ index: Int, of tiles: Int, rows: Int) -> (Int, Int) {
+    let base = rows / tiles, extra = rows % tiles
+    return (index * base + min(index, extra), base + (index < extra ? 1 : 0))
+}
+
+/// Packs `entries` row-major matrices (`m × k`, rows `lda` apart, entry `e` at `a + e·aStride`) into
+/// k-major panels for ``KernelTable/gemmPacked``: rows are cut into blocks of `mc`, each block into
+/// `⌈rows/mr⌉` nearly equal row tiles; the tile starting at row R with h rows holds
+/// `A[R + i, k]` at `R·k + k·h + i` (entry `e` at `e·m·k`). In parallel over tiles.
+func packRowPanels(_ a: UnsafePointer<Float>, lda: Int, aStride: Int, entries: Int, m: Int, k: Int,
+                   mc: Int, mr: Int, into packed: UnsafeMutablePointer<Float>) {
+    let mBlocks = (m + mc - 1) / mc
+    let tilesPerBlock = (mc + mr - 1) / mr
+    parallelFor(entries * mBlocks * tilesPerBlock, grain: 4) { range, _ in
+        for item in range {
+            let tile = item % tilesPerBlock, rest = item / tilesPerBlock
+            let mb = rest % mBlocks, e = rest / mBlocks
+            let r0 = mb * mc, rows = min(mc, m - r0)
+            let tiles = (rows + mr - 1) / mr
+            guard tile < tiles else { continue }
+            let (first, height) = rowTile(tile, of: tiles, rows: rows)
+            let row = r0 + first
+            let src = a + e * aStride + row * lda
+            let dst = packed + e * m * k + row * k
+            for kk in 0..<k {
+                for i in 0..<height { dst[kk * height + i] = src[i * lda + kk] }
+            }
         }
     }
 }
@@ -244,6 +294,21 @@ struct IndirectGemm {
         return (k + blocks - 1) / blocks
     }
 
+    /// Rows (`mc`) and column tiles (`tileGroup`) per work item. An item reads its `mc × K` rows of A
+    /// once and applies them to all its tiles, so tiles per item come first (up to 16, within an
+    /// image); then A's rows are split until there are about four items per thread. Results do not
+    /// depend on the blocking.
+    static func blocking(m: Int, kc: Int, mr: Int, tiles: Int, units: Int) -> (mc: Int, tileGroup: Int) {
+        let target = 4 * Runtime.threadCount
+        let tileGroup = max(1, min(16, tiles))
+        let tileItems = units * ((tiles + tileGroup - 1) / tileGroup)
+        let mcMax = max(mr, (32768 / max(kc, 1)) / mr * mr)      // an mc × kc block of A in ~128 KiB
+        var mBlocks = max((m + mcMax - 1) / mcMax, (target + tileItems - 1) / tileItems)
+        mBlocks = min(mBlocks, (m + mr - 1) / mr)
+        let mc = min(m, ((m + mBlocks - 1) / mBlocks + mr - 1) / mr * mr)
+        return (max(mc, 1), tileGroup)
+    }
+
     /// Runs the problem on the worker pool.
     ///
     /// Work items are (image, group, block of `mc` rows, group of column tiles); within an item the
@@ -257,28 +322,28 @@ struct IndirectGemm {
         let positions = gridH * pitch
         let tilesPerImage = (positions + nr - 1) / nr
         let kc = Self.blockDepth(k: k, nr: nr)
-        // Rows per item: an mc × kc block of A in about 128 KiB.
-        let mc = min(m, max(mr, (32768 / max(kc, 1)) / mr * mr))
-        let mBlocks = (m + mc - 1) / mc
-        // Tiles per item: each item reads its A block once (from L3 when A is large), so items
-        // should be few — about four per thread, which the dynamic chunking balances.
+        let blocking = Self.blocking(m: m, kc: kc, mr: mr, tiles: tilesPerImage, units: batch * groups)
+        let mc = blocking.mc, mBlocks = (m + mc - 1) / mc
         let perImage = batch * groups * mBlocks
-        let threads = Runtime.threadCount
-        let tileGroup = max(1, min(16, tilesPerImage * perImage / (4 * threads)))
-        let tileGroups = (tilesPerImage + tileGroup - 1) / tileGroup
-        let gemm = kernels.gemm, gemmIndirect = kernels.gemmIndirect
+        let tileGroup = blocking.tileGroup, tileGroups = (tilesPerImage + tileGroup - 1) / tileGroup
+        let gemmPacked = kernels.gemmPacked
         let problem = self
         let direct = contiguous
+        // A in k-major row-tile panels (per call: weights change every training step; the cost is
+        // that of reading the weights once).
+        let packedHandle = BufferCache.shared.acquire(max(groups * m * k, 1))
+        defer { BufferCache.shared.release(packedHandle) }
+        let packedA = packedHandle.pointer
+        packRowPanels(a, lda: lda, aStride: aGroupStride, entries: groups, m: m, k: k, mc: mc, mr: mr, into: packedA)
         bOffset.withUnsafeBufferPointer { bOffset in
             let offsets = bOffset.baseAddress!
             parallelFor(perImage * tileGroups) { range, scratch in
                 scratch.reset()
                 let packs = problem.sourceHasNoSlack
                 let blockCount = mc * tileGroup * nr
-                scratch.reserve(floats: blockCount + (packs ? problem.k * nr : 0) + 2 * mr)
+                scratch.reserve(floats: blockCount + (packs ? problem.k * nr : 0))
                 let block = scratch.floats(blockCount)
                 let panel = packs ? scratch.floats(problem.k * nr) : block
-                let aRows = UnsafeMutableRawPointer(scratch.floats(2 * mr)).bindMemory(to: UnsafePointer<Float>?.self, capacity: mr)
                 for item in range {
                     let tg = item % tileGroups
                     var rest = item / tileGroups
@@ -290,7 +355,7 @@ struct IndirectGemm {
                     let count = min(tiles * nr, positions - j0)     // valid positions of the item
                     let source = src + n * problem.srcImageStride + g * problem.srcGroupStride
                     let out = dst + n * problem.dstImageStride + g * problem.dstGroupStride + problem.dstOffset
-                    let aGroup = a + g * problem.aGroupStride + r0 * problem.lda
+                    let aGroup = UnsafePointer(packedA) + (g * problem.m + r0) * problem.k
                     let biasRows = bias.map { $0 + g * problem.m + r0 }
                     // C straight into the output when every tile is whole and the grid is the output.
                     let inPlace = direct && count == tiles * nr
@@ -319,21 +384,19 @@ struct IndirectGemm {
                         for t in 0..<tiles {
                             let ct = c + t * nr
                             let usePanel = packed && t == tiles - 1
-                            // Row tiles of (nearly) equal height: 8 rows as 4 + 4, not 6 + 2.
+                            // Row tiles of (nearly) equal height (8 rows as 4 + 4, not 6 + 2), as packed.
                             let rowTiles = (rows + mr - 1) / mr
-                            var r = 0
                             for tile in 0..<rowTiles {
-                                let mrows = rows / rowTiles + (tile < rows % rowTiles ? 1 : 0)
-                                for i in 0..<mrows { aRows[i] = aGroup + (r + i) * problem.lda + k0 }
+                                let (r, mrows) = rowTile(tile, of: rowTiles, rows: rows)
+                                let aTile = aGroup + r * problem.k + k0 * mrows
                                 let rowBias = k0 == 0 ? biasRows.map { $0 + r } : nil
                                 if usePanel {
-                                    gemm(mrows, nr, kcb, aRows, 1, panel + k0 * nr, nr, ct + r * ldc, ldc, 1,
-                                         rowBias, accumulate)
+                                    gemmPacked(mrows, nr, kcb, aTile, panel + k0 * nr, nr, nil, ct + r * ldc, ldc, 1,
+                                               rowBias, accumulate)
                                 } else {
-                                    gemmIndirect(mrows, kcb, aRows, 1, source + j0 + t * nr, offsets + k0, ct + r * ldc, ldc,
-                                                 rowBias, accumulate)
+                                    gemmPacked(mrows, nr, kcb, aTile, source + j0 + t * nr, 0, offsets + k0, ct + r * ldc, ldc, 1,
+                                               rowBias, accumulate)
                                 }
-                                r += mrows
                             }
                         }
                         k0 += kcb

@@ -61,10 +61,10 @@ struct WinogradConvolution {
             scratch.reset()
             scratch.reserve(floats: channelScratch)
             let plane = scratch.floats(channelScratch)
-            (plane + source.channelStride).initialize(repeating: 0, count: channelScratch - source.channelStride)
+            fillFloats(plane, 0, channelScratch)
             for item in range {
                 let n = item / cin, c = item % cin
-                source.fillChannel(plane, from: x + item * s.inPlane)
+                source.fillChannel(plane, from: x + item * s.inPlane, interiorOnly: true)
                 input(plane, source.subPlane, pitch, tilesY, tilesX, v + c * tilesPad + n * tilesPerImage, cin * tilesPad)
             }
         }
@@ -107,18 +107,17 @@ struct BatchedGemm {
             return
         }
         let kc = IndirectGemm.blockDepth(k: k, nr: nr)
-        let mc = min(m, max(mr, (32768 / kc) / mr * mr))
-        let mBlocks = (m + mc - 1) / mc
         let tiles = n / nr
-        let threads = Runtime.threadCount
-        let tileGroup = max(1, min(16, tiles * batch * mBlocks / (4 * threads)))
-        let tileGroups = (tiles + tileGroup - 1) / tileGroup
-        let gemm = kernels.gemm
+        let blocking = IndirectGemm.blocking(m: m, kc: kc, mr: mr, tiles: tiles, units: batch)
+        let mc = blocking.mc, mBlocks = (m + mc - 1) / mc
+        let tileGroup = blocking.tileGroup, tileGroups = (tiles + tileGroup - 1) / tileGroup
+        let gemmPacked = kernels.gemmPacked
+        let packedHandle = BufferCache.shared.acquire(batch * m * k)
+        defer { BufferCache.shared.release(packedHandle) }
+        let packedA = packedHandle.pointer
+        packRowPanels(a, lda: lda, aStride: aBatchStride, entries: batch, m: m, k: k, mc: mc, mr: mr, into: packedA)
         let p = self
-        parallelFor(batch * mBlocks * tileGroups) { range, scratch in
-            scratch.reset()
-            scratch.reserve(floats: 2 * mr)
-            let aRows = UnsafeMutableRawPointer(scratch.floats(2 * mr)).bindMemory(to: UnsafePointer<Float>?.self, capacity: mr)
+        parallelFor(batch * mBlocks * tileGroups) { range, _ in
             for item in range {
                 let tg = item % tileGroups
                 var rest = item / tileGroups
@@ -126,21 +125,18 @@ struct BatchedGemm {
                 let entry = rest
                 let r0 = mb * mc, rows = min(mc, p.m - r0)
                 let t0 = tg * tileGroup, count = min(tileGroup, tiles - t0)
-                let aEntry = a + entry * p.aBatchStride + r0 * p.lda
+                let aEntry = UnsafePointer(packedA) + (entry * p.m + r0) * p.k
                 let bEntry = b + entry * p.bBatchStride + t0 * nr
                 let cEntry = c + entry * p.cBatchStride + r0 * p.ldc + t0 * nr
+                let rowTiles = (rows + mr - 1) / mr
                 var k0 = 0
                 while k0 < p.k {
                     let kcb = min(kc, p.k - k0)
                     for t in 0..<count {
-                        let rowTiles = (rows + mr - 1) / mr
-                        var r = 0
                         for tile in 0..<rowTiles {
-                            let mrows = rows / rowTiles + (tile < rows % rowTiles ? 1 : 0)
-                            for i in 0..<mrows { aRows[i] = aEntry + (r + i) * p.lda + k0 }
-                            gemm(mrows, nr, kcb, aRows, 1, bEntry + k0 * p.ldb + t * nr, p.ldb,
-                                 cEntry + r * p.ldc + t * nr, p.ldc, 1, nil, k0 == 0 ? 0 : 1)
-                            r += mrows
+                            let (r, mrows) = rowTile(tile, of: rowTiles, rows: rows)
+                            gemmPacked(mrows, nr, kcb, aEntry + r * p.k + k0 * mrows, bEntry + k0 * p.ldb + t * nr, p.ldb, nil,
+                                       cEntry + r * p.ldc + t * nr, p.ldc, 1, nil, k0 == 0 ? 0 : 1)
                         }
                     }
                     k0 += kcb
