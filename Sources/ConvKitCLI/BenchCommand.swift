@@ -11,8 +11,11 @@ public struct BenchCommand: ParsableCommand {
         discussion: """
         A suite is JSON: {"cases": [{"name", "N", "Cin", "H", "W", "Cout", "k", "stride", "padding", \
         "dilation", "groups"}, …]}, each case torch.nn.functional.conv2d(x[N,Cin,H,W], w[Cout,Cin/groups,k,k], \
-        bias[Cout], …) in float32. Each run prepares a ConvolutionPlan and runs it (what conv2d does); \
-        with --backward a run is the forward pass plus the input, weight and bias gradients. \
+        bias[Cout], …) in float32. Each run prepares a ConvolutionPlan and runs it (what conv2d does; \
+        weights prepared for a kernel are cached by the weight tensor's identity, so repeated calls with \
+        the same weights reuse them, as inference does); with --backward a run is the forward pass plus \
+        the input, weight and bias gradients, with a fresh copy of the weights each run (as in training, \
+        where they change every step). \
         GFLOP/s counts 2 FLOPs per multiply-add: 1 pass forward, 3 passes with --backward.
         """)
 
@@ -96,6 +99,9 @@ public struct BenchCommand: ParsableCommand {
             var sink: Float = 0
             func once() throws {
                 let plan = try prepare(forced)
+                // A training step sees new weights every time: no prepared-weight cache hits.
+                var w = w
+                if backward { w.withUnsafeMutableBufferPointer { $0[0] += 0 } }
                 let y = try plan.forward(x, weight: w, bias: b)
                 sink += y.scalars.first ?? 0
                 if backward {

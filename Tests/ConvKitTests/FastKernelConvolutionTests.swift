@@ -230,6 +230,28 @@ struct FastKernelConvolutionTests {
         }
     }
 
+    @Test("prepared weights are cached by identity and never stale", arguments: [ConvAlgorithm.gemm, .pointwise, .winograd])
+    func weightCache(_ algorithm: ConvAlgorithm) throws {
+        var rng = SeededRandom(seed: 31)
+        let k = algorithm == .pointwise ? 1 : 3
+        let x: Tensor<Float> = rng.tensor([1, 16, 12, 12])
+        var w: Tensor<Float> = rng.tensor([8, 16, k, k])
+        let plan = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: false,
+                                       padding: Padding(integerLiteral: k / 2), algorithm: algorithm)
+        let reference = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: false,
+                                            padding: Padding(integerLiteral: k / 2), algorithm: .reference)
+        let first = try plan.forward(x, weight: w)
+        #expect(try plan.forward(x, weight: w).scalars == first.scalars, "a cache hit gives the same result")
+        // In-place updates (as an optimizer's) and copies with other values must not hit stale entries.
+        for step in 0..<3 {
+            w.withUnsafeMutableBufferPointer { p in for i in 0..<p.count where i % 7 == step { p[i] += 0.5 } }
+            Self.expectClose(try plan.forward(x, weight: w), try reference.forward(x, weight: w), "\(algorithm) after update \(step)")
+            var copy = w
+            copy[0, 0, 0, 0] = 3
+            Self.expectClose(try plan.forward(x, weight: copy), try reference.forward(x, weight: copy), "\(algorithm) modified copy")
+        }
+    }
+
     @Test("forced algorithms are checked")
     func forcedAlgorithms() throws {
         #expect(throws: ConvKitError.self) {

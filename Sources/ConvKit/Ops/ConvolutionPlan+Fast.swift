@@ -38,7 +38,8 @@ extension ConvolutionPlan {
                     let x = prePad.map { $0.run(input, value: 0) } ?? input
                     x.withUnsafeBufferPointer { x in
                         withOptionalPointer(bias) { b in
-                            fast.forward(input: x.baseAddress!, weight: w.baseAddress!, bias: b, output: y.baseAddress!)
+                            fast.forward(input: x.baseAddress!, weight: w.baseAddress!, bias: b, output: y.baseAddress!,
+                                         weightStorage: weight.scalars)
                         }
                     }
                 }
@@ -63,7 +64,8 @@ extension ConvolutionPlan {
             if request.contains(.input) {
                 let gx = [Float](unsafeUninitializedCapacity: input.count) { gx, initialized in
                     gradOutput.withUnsafeBufferPointer { gy in weight.withUnsafeBufferPointer { w in
-                        fast.forward(input: gy.baseAddress!, weight: w.baseAddress!, bias: nil, output: gx.baseAddress!)
+                        fast.forward(input: gy.baseAddress!, weight: w.baseAddress!, bias: nil, output: gx.baseAddress!,
+                                     weightStorage: weight.scalars)
                     } }
                     initialized = input.count
                 }

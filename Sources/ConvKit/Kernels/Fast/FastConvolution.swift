@@ -61,24 +61,53 @@ struct FastConvolution: Sendable {
         }
     }
 
-    /// `y = x ⋆ w + bias` (bias per output channel, optional). `y` is overwritten.
+    /// `y = x ⋆ w + bias` (bias per output channel, optional). `y` is overwritten. With
+    /// `weightStorage` (the array `w` points into), the prepared weights are cached by its identity
+    /// (``PackedWeightCache``): repeated calls with the same weight tensor prepare them once.
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 output y: UnsafeMutablePointer<Float>) {
+                 output y: UnsafeMutablePointer<Float>, weightStorage: [Float]? = nil) {
         let kernels = Runtime.kernels
         switch algorithm {
         case .depthwise:
             DepthwiseConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels)
         case .pointwise:
-            pointwiseProblem().run(a: w, src: x, dst: y, bias: bias, kernels: kernels)
+            let problem = pointwiseProblem()
+            withPackedWeights(problem, w, weightStorage, kernels) { packed in
+                problem.run(packedA: packed, src: x, dst: y, bias: bias, kernels: kernels)
+            }
         case .winograd:
-            WinogradConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels)
+            WinogradConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels,
+                                                      weightStorage: weightStorage)
         default:
             let source = forwardSource(nr: kernels.nr)
-            BufferCache.shared.with(source.count(batch: shape.batch)) { buffer in
-                source.fill(buffer, from: x, batch: shape.batch)
-                forwardProblem(source).run(a: w, src: buffer, dst: y, bias: bias, kernels: kernels)
+            let problem = forwardProblem(source)
+            withPackedWeights(problem, w, weightStorage, kernels) { packed in
+                BufferCache.shared.with(source.count(batch: shape.batch)) { buffer in
+                    source.fill(buffer, from: x, batch: shape.batch)
+                    problem.run(packedA: packed, src: buffer, dst: y, bias: bias, kernels: kernels)
+                }
             }
         }
+    }
+
+    /// Calls `body` with the problem's A (the weights) packed: from the cache when the weights'
+    /// storage is known, else packed into a temporary buffer.
+    private func withPackedWeights(_ problem: IndirectGemm, _ w: UnsafePointer<Float>, _ storage: [Float]?,
+                                   _ kernels: KernelTable, _ body: (UnsafePointer<Float>) -> Void) {
+        let count = max(problem.groups * problem.m * problem.k, 1)
+        guard let storage else {
+            BufferCache.shared.with(count) { packed in
+                problem.packA(w, kernels: kernels, into: packed)
+                body(packed)
+            }
+            return
+        }
+        let layout = [0, problem.groups, problem.m, problem.k, problem.lda, problem.aGroupStride,
+                      problem.rowBlock(kernels), kernels.mr, kernels.isa.rawValue]
+        let entry = PackedWeightCache.shared.prepared(storage, layout: layout, count: count) {
+            problem.packA(w, kernels: kernels, into: $0)
+        }
+        withExtendedLifetime(entry) { body(entry.pointer) }
     }
 
     /// `∂L/∂x` of the correlation. `gradInput` is overwritten.

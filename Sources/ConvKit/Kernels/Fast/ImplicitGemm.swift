@@ -315,7 +315,31 @@ struct IndirectGemm {
     /// K blocks are outermost, so the `mc × kc` block of A stays in L2 while it meets every tile of
     /// the item. Each element's sum is one chain of fused multiply-adds in K order whatever the
     /// blocking (the kernel continues from C), so the blocking never changes a result.
+    /// Rows of A per work item for these kernels (the packed-panel layout depends on it).
+    func rowBlock(_ kernels: KernelTable) -> Int {
+        let tilesPerImage = (gridH * pitch + kernels.nr - 1) / kernels.nr
+        return Self.blocking(m: m, kc: Self.blockDepth(k: k, nr: kernels.nr), mr: kernels.mr, tiles: tilesPerImage,
+                             units: batch * groups).mc
+    }
+
+    /// Packs A (`a`, as described above) into the panels `run(packedA:…)` reads.
+    func packA(_ a: UnsafePointer<Float>, kernels: KernelTable, into packed: UnsafeMutablePointer<Float>) {
+        packRowPanels(a, lda: lda, aStride: aGroupStride, entries: groups, m: m, k: k, mc: rowBlock(kernels),
+                      mr: kernels.mr, into: packed)
+    }
+
+    /// Runs the problem, packing A first.
     func run(a: UnsafePointer<Float>, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
+             bias: UnsafePointer<Float>?, kernels: KernelTable) {
+        BufferCache.shared.with(max(groups * m * k, 1)) { packed in
+            packA(a, kernels: kernels, into: packed)
+            run(packedA: packed, src: src, dst: dst, bias: bias, kernels: kernels)
+        }
+    }
+
+    /// Runs the problem with A already packed by ``packA(_:kernels:into:)`` for the same kernels
+    /// and thread count.
+    func run(packedA: UnsafePointer<Float>, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
              bias: UnsafePointer<Float>?, kernels: KernelTable) {
         guard m > 0, gridH > 0, pitch > 0, validW > 0, batch > 0, groups > 0 else { return }
         let nr = kernels.nr, mr = kernels.mr
@@ -329,12 +353,6 @@ struct IndirectGemm {
         let gemmPacked = kernels.gemmPacked
         let problem = self
         let direct = contiguous
-        // A in k-major row-tile panels (per call: weights change every training step; the cost is
-        // that of reading the weights once).
-        let packedHandle = BufferCache.shared.acquire(max(groups * m * k, 1))
-        defer { BufferCache.shared.release(packedHandle) }
-        let packedA = packedHandle.pointer
-        packRowPanels(a, lda: lda, aStride: aGroupStride, entries: groups, m: m, k: k, mc: mc, mr: mr, into: packedA)
         bOffset.withUnsafeBufferPointer { bOffset in
             let offsets = bOffset.baseAddress!
             parallelFor(perImage * tileGroups) { range, scratch in
@@ -355,7 +373,7 @@ struct IndirectGemm {
                     let count = min(tiles * nr, positions - j0)     // valid positions of the item
                     let source = src + n * problem.srcImageStride + g * problem.srcGroupStride
                     let out = dst + n * problem.dstImageStride + g * problem.dstGroupStride + problem.dstOffset
-                    let aGroup = UnsafePointer(packedA) + (g * problem.m + r0) * problem.k
+                    let aGroup = packedA + (g * problem.m + r0) * problem.k
                     let biasRows = bias.map { $0 + g * problem.m + r0 }
                     // C straight into the output when every tile is whole and the grid is the output.
                     let inPlace = direct && count == tiles * nr

@@ -31,7 +31,7 @@ struct WinogradConvolution {
     }
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 output y: UnsafeMutablePointer<Float>, kernels: KernelTable) {
+                 output y: UnsafeMutablePointer<Float>, kernels: KernelTable, weightStorage: [Float]? = nil) {
         let s = shape
         let cin = s.inChannels, cout = s.outChannels
         let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4
@@ -46,14 +46,38 @@ struct WinogradConvolution {
         let channelScratch = source.channelStride + pitch + 2 * vw
 
         let uCount = 36 * cout * cin, vCount = 36 * cin * tilesPad, mCount = 36 * cout * tilesPad
-        let buffer = BufferCache.shared.acquire(uCount + vCount + mCount)
+        let buffer = BufferCache.shared.acquire(vCount + mCount)
         defer { BufferCache.shared.release(buffer) }
-        let u = buffer.pointer, v = u + uCount, m = v + vCount
+        let v = buffer.pointer, m = v + vCount
+        var gemm = BatchedGemm()
+        gemm.batch = 36
+        gemm.m = cout; gemm.k = cin; gemm.n = tilesPad
+        gemm.aBatchStride = cout * cin; gemm.lda = cin
+        gemm.bBatchStride = cin * tilesPad; gemm.ldb = tilesPad
+        gemm.cBatchStride = cout * tilesPad; gemm.ldc = tilesPad
 
-        // 1. Weights (pairs c_out·C_in + c_in, as w's layout), in blocks of output channels.
+        // 1. Weights: U[k][c_out][c_in], packed for the GEMM (cached by the weights' identity).
         let weights = kernels.winogradWeights
-        parallelFor(cout, grain: max(1, 4096 / max(cin, 1))) { range, _ in
-            weights(w + range.lowerBound * cin * 9, range.count * cin, u + range.lowerBound * cin, cout * cin)
+        func transform(into packed: UnsafeMutablePointer<Float>) {
+            BufferCache.shared.with(uCount) { u in
+                parallelFor(cout, grain: max(1, 4096 / max(cin, 1))) { range, _ in
+                    weights(w + range.lowerBound * cin * 9, range.count * cin, u + range.lowerBound * cin, cout * cin)
+                }
+                gemm.packA(u, kernels: kernels, into: packed)
+            }
+        }
+        let entry: PackedWeightCache.Entry?
+        let packedU: UnsafePointer<Float>
+        let temporary = weightStorage == nil ? BufferCache.shared.acquire(uCount) : nil
+        defer { temporary.map { BufferCache.shared.release($0) } }
+        if let weightStorage {
+            let layout = [1, cout, cin, gemm.rowBlock(kernels), kernels.mr, kernels.isa.rawValue]
+            entry = PackedWeightCache.shared.prepared(weightStorage, layout: layout, count: uCount) { transform(into: $0) }
+            packedU = UnsafePointer(entry!.pointer)
+        } else {
+            entry = nil
+            transform(into: temporary!.pointer)
+            packedU = UnsafePointer(temporary!.pointer)
         }
         // 2. Input tiles, per (image, channel).
         let input = kernels.winogradInput
@@ -69,13 +93,7 @@ struct WinogradConvolution {
             }
         }
         // 3. M[k] = U[k] · V[k].
-        var gemm = BatchedGemm()
-        gemm.batch = 36
-        gemm.m = cout; gemm.k = cin; gemm.n = tilesPad
-        gemm.aBatchStride = cout * cin; gemm.lda = cin
-        gemm.bBatchStride = cin * tilesPad; gemm.ldb = tilesPad
-        gemm.cBatchStride = cout * tilesPad; gemm.ldc = tilesPad
-        gemm.run(a: u, b: v, c: m, kernels: kernels)
+        withExtendedLifetime(entry) { gemm.run(packedA: packedU, b: v, c: m, kernels: kernels) }
         // 4. Output tiles, per (image, output channel).
         let output = kernels.winogradOutput
         parallelFor(s.batch * cout) { range, _ in
@@ -98,7 +116,19 @@ struct BatchedGemm {
     var bBatchStride = 0, ldb = 0
     var cBatchStride = 0, ldc = 0
 
-    func run(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, kernels: KernelTable) {
+    /// Rows of A per work item for these kernels (the packed layout depends on it).
+    func rowBlock(_ kernels: KernelTable) -> Int {
+        let kc = IndirectGemm.blockDepth(k: k, nr: kernels.nr)
+        return IndirectGemm.blocking(m: m, kc: kc, mr: kernels.mr, tiles: n / kernels.nr, units: batch).mc
+    }
+
+    /// Packs every A into the panels `run(packedA:…)` reads (`batch · m · k` floats).
+    func packA(_ a: UnsafePointer<Float>, kernels: KernelTable, into packed: UnsafeMutablePointer<Float>) {
+        packRowPanels(a, lda: lda, aStride: aBatchStride, entries: batch, m: m, k: k, mc: rowBlock(kernels),
+                      mr: kernels.mr, into: packed)
+    }
+
+    func run(packedA: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, kernels: KernelTable) {
         guard batch > 0, m > 0, n > 0 else { return }
         let nr = kernels.nr, mr = kernels.mr
         precondition(n % nr == 0, "BatchedGemm: n must be a multiple of NR")
@@ -112,10 +142,6 @@ struct BatchedGemm {
         let mc = blocking.mc, mBlocks = (m + mc - 1) / mc
         let tileGroup = blocking.tileGroup, tileGroups = (tiles + tileGroup - 1) / tileGroup
         let gemmPacked = kernels.gemmPacked
-        let packedHandle = BufferCache.shared.acquire(batch * m * k)
-        defer { BufferCache.shared.release(packedHandle) }
-        let packedA = packedHandle.pointer
-        packRowPanels(a, lda: lda, aStride: aBatchStride, entries: batch, m: m, k: k, mc: mc, mr: mr, into: packedA)
         let p = self
         parallelFor(batch * mBlocks * tileGroups) { range, _ in
             for item in range {
@@ -125,7 +151,7 @@ struct BatchedGemm {
                 let entry = rest
                 let r0 = mb * mc, rows = min(mc, p.m - r0)
                 let t0 = tg * tileGroup, count = min(tileGroup, tiles - t0)
-                let aEntry = UnsafePointer(packedA) + (entry * p.m + r0) * p.k
+                let aEntry = packedA + (entry * p.m + r0) * p.k
                 let bEntry = b + entry * p.bBatchStride + t0 * nr
                 let cEntry = c + entry * p.cBatchStride + r0 * p.ldc + t0 * nr
                 let rowTiles = (rows + mr - 1) / mr
