@@ -232,7 +232,7 @@ struct FastKernelConvolutionTests {
 
     @Test("prepared weights are cached by identity and never stale", arguments: [ConvAlgorithm.gemm, .pointwise, .winograd])
     func weightCache(_ algorithm: ConvAlgorithm) throws {
-        var rng = SeededRandom(seed: 31)
+        var rng = RandomGenerator(seed: 31)
         let k = algorithm == .pointwise ? 1 : 3
         let x: Tensor<Float> = rng.tensor([1, 16, 12, 12])
         var w: Tensor<Float> = rng.tensor([8, 16, k, k])
