@@ -55,7 +55,13 @@ struct GemmGradients {
                 }
             }
         }
-        for (index, phase) in phases.enumerated() {
+        // Input positions no tap reaches (e.g. the odd rows and columns of a 1×1 stride-2 layer) are zero.
+        if phases.contains(where: { $0.taps.isEmpty }) {
+            parallelFor(s.batch * s.inChannels, grain: 8) { range, _ in
+                fillFloats(gx + range.lowerBound * s.inPlane, 0, range.count * s.inPlane)
+            }
+        }
+        for (index, phase) in phases.enumerated() where !phase.taps.isEmpty {
             var p = IndirectGemm()
             p.batch = s.batch
             p.groups = s.groups
@@ -127,7 +133,7 @@ struct GemmGradients {
         // are outermost so that a block of ∂L/∂yᵀ (block × mgPad floats) is reused by every tap tile
         // of the item while it is in cache. Each element's sum runs over (image, position) in order
         // as one chain (the kernel continues from the accumulator), whatever the blocking.
-        let block = max(32, min(256, 16384 / mgPad))
+        let block = max(64, min(256, 32768 / mgPad))
         let tapTiles = (kg + mr - 1) / mr
         let threads = Runtime.threadCount
         let tilesPerItem = max(1, min(8, tapTiles * s.groups / (4 * threads)))
