@@ -84,7 +84,6 @@ struct KernelTable {
     var nr: Int { table.pointee.nr }
     var vw: Int { table.pointee.vw }
     var gemm: ck_gemm_fn { table.pointee.gemm }
-    var gemmIndirect: ck_gemm_indirect_fn { table.pointee.gemm_indirect }
     var gemmPacked: ck_gemm_packed_fn { table.pointee.gemm_packed }
     var windowSum: ck_window_sum_fn { table.pointee.window_sum }
     var windowDot: ck_window_dot_fn { table.pointee.window_dot }
