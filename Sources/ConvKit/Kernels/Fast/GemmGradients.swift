@@ -173,10 +173,10 @@ struct GemmGradients {
                         }
                     }
                     if first { acc.initialize(repeating: 0, count: rows * mgPad) }
-                    // ∂L/∂w[c_out, k] = accᵀ.
-                    for r in 0..<rows {
-                        let dst = gw + g * mg * kg + k0 + r
-                        for co in 0..<mg { dst[co * kg] = acc[r * mgPad + co] }
+                    // ∂L/∂w[c_out, k0 ..< k0 + rows] = accᵀ: a contiguous run per output channel.
+                    for co in 0..<mg {
+                        let dst = gw + (g * mg + co) * kg + k0
+                        for r in 0..<rows { dst[r] = acc[r * mgPad + co] }
                     }
                 }
             }
