@@ -39,7 +39,7 @@ extension ConvolutionPlan {
                     x.withUnsafeBufferPointer { x in
                         withOptionalPointer(bias) { b in
                             fast.forward(input: x.baseAddress!, weight: w.baseAddress!, bias: b, output: y.baseAddress!,
-                                         weightStorage: weight.scalars)
+                                         weightStorage: Runtime.cachesPreparedWeights ? weight.scalars : nil)
                         }
                     }
                 }
@@ -65,7 +65,7 @@ extension ConvolutionPlan {
                 let gx = [Float](unsafeUninitializedCapacity: input.count) { gx, initialized in
                     gradOutput.withUnsafeBufferPointer { gy in weight.withUnsafeBufferPointer { w in
                         fast.forward(input: gy.baseAddress!, weight: w.baseAddress!, bias: nil, output: gx.baseAddress!,
-                                     weightStorage: weight.scalars)
+                                     weightStorage: Runtime.cachesPreparedWeights ? weight.scalars : nil)
                     } }
                     initialized = input.count
                 }
