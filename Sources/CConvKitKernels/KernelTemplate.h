@@ -52,10 +52,8 @@ CK_INLINE ck_vf ck_load_strided(const float *p, long sx, long n) {
 
 // MARK: GEMM micro-kernel
 
-/// The register tile: MR rows × CK_NV vectors, C contiguous per row, all NR columns. B row k is
-/// b + boff[k] (INDIRECT) or b + k·ldb.
-CK_INLINE void ck_gemm_tile(const long MR, const int INDIRECT, long kc, const float *const *a, long a_ks,
-                            const float *b, long ldb, const long *boff,
+/// The register tile: MR rows × CK_NV vectors, C contiguous per row, all NR columns.
+CK_INLINE void ck_gemm_tile(const long MR, long kc, const float *const *a, long a_ks, const float *b, long ldb,
                             float *c, long ldc, const float *bias, int accumulate) {
     ck_vf acc[CK_MR][CK_NV];
     const float *ar[CK_MR];
@@ -66,7 +64,7 @@ CK_INLINE void ck_gemm_tile(const long MR, const int INDIRECT, long kc, const fl
         }
     }
     for (long k = 0; k < kc; k++) {
-        const float *brow = INDIRECT ? b + boff[k] : b + k * ldb;
+        const float *brow = b + k * ldb;
         ck_vf bv[CK_NV];
         for (long v = 0; v < CK_NV; v++) bv[v] = ck_load(brow + v * CK_VW);
         for (long r = 0; r < MR; r++) {
@@ -80,10 +78,9 @@ CK_INLINE void ck_gemm_tile(const long MR, const int INDIRECT, long kc, const fl
 }
 
 #define CK_GEMM_CASE(n) \
-    case n: ck_gemm_tile(n, INDIRECT, kc, a, a_ks, b, ldb, boff, c, ldc, bias, accumulate); break;
+    case n: ck_gemm_tile(n, kc, a, a_ks, b, ldb, c, ldc, bias, accumulate); break;
 
-CK_INLINE void ck_gemm_rows(long mr, const int INDIRECT, long kc, const float *const *a, long a_ks,
-                            const float *b, long ldb, const long *boff,
+CK_INLINE void ck_gemm_rows(long mr, long kc, const float *const *a, long a_ks, const float *b, long ldb,
                             float *c, long ldc, const float *bias, int accumulate) {
     switch (mr) {
 #if CK_MR >= 8
@@ -107,7 +104,7 @@ void CK_NAME(gemm)(long mr, long nr, long kc, const float *const *a, long a_ks,
                    const float *bias, int accumulate) {
     if (mr <= 0 || nr <= 0) return;
     if (nr == CK_NR && c_cs == 1) {
-        ck_gemm_rows(mr, 0, kc, a, a_ks, b, ldb, 0, c, c_rs, bias, accumulate);
+        ck_gemm_rows(mr, kc, a, a_ks, b, ldb, c, c_rs, bias, accumulate);
         return;
     }
     // Edge or scattered tile: the same arithmetic on a local copy.
@@ -118,17 +115,10 @@ void CK_NAME(gemm)(long mr, long nr, long kc, const float *const *a, long a_ks,
             for (long j = nr; j < CK_NR; j++) tile[r * CK_NR + j] = 0.0f;
         }
     }
-    ck_gemm_rows(mr, 0, kc, a, a_ks, b, ldb, 0, tile, CK_NR, bias, accumulate);
+    ck_gemm_rows(mr, kc, a, a_ks, b, ldb, tile, CK_NR, bias, accumulate);
     for (long r = 0; r < mr; r++) {
         for (long j = 0; j < nr; j++) c[r * c_rs + j * c_cs] = tile[r * CK_NR + j];
     }
-}
-
-void CK_NAME(gemm_indirect)(long mr, long kc, const float *const *a, long a_ks,
-                            const float *b, const long *b_offsets,
-                            float *c, long ldc, const float *bias, int accumulate) {
-    if (mr <= 0) return;
-    ck_gemm_rows(mr, 1, kc, a, a_ks, b, 0, b_offsets, c, ldc, bias, accumulate);
 }
 
 /// The register tile with A packed k-major (a[k·MR + r]): one pointer walks A.
@@ -561,7 +551,6 @@ const ck_kernels CK_NAME(table) = {
     .nr = CK_NR,
     .vw = CK_VW,
     .gemm = CK_NAME(gemm),
-    .gemm_indirect = CK_NAME(gemm_indirect),
     .gemm_packed = CK_NAME(gemm_packed),
     .window_sum = CK_NAME(window_sum),
     .window_dot = CK_NAME(window_dot),

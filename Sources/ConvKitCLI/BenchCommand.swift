@@ -14,8 +14,8 @@ public struct BenchCommand: ParsableCommand {
         bias[Cout], …) in float32. Each run prepares a ConvolutionPlan and runs it (what conv2d does; \
         weights prepared for a kernel are cached by the weight tensor's identity, so repeated calls with \
         the same weights reuse them, as inference does); with --backward a run is the forward pass plus \
-        the input, weight and bias gradients, with a fresh copy of the weights each run (as in training, \
-        where they change every step). \
+        the input, weight and bias gradients, with that cache off (as in training, where the weights \
+        change every step). \
         GFLOP/s counts 2 FLOPs per multiply-add: 1 pass forward, 3 passes with --backward.
         """)
 
@@ -82,6 +82,11 @@ public struct BenchCommand: ParsableCommand {
             }
             return value
         }
+        // Training updates the weights every step: prepare them on every call, as a training loop
+        // that turns the cache off does.
+        let caching = Runtime.cachesPreparedWeights
+        if backward { Runtime.cachesPreparedWeights = false }
+        defer { Runtime.cachesPreparedWeights = caching }
         let timedRuns = max(runs, 15)
         var results: [Result] = []
         for c in cases {
@@ -99,9 +104,6 @@ public struct BenchCommand: ParsableCommand {
             var sink: Float = 0
             func once() throws {
                 let plan = try prepare(forced)
-                // A training step sees new weights every time: no prepared-weight cache hits.
-                var w = w
-                if backward { w.withUnsafeMutableBufferPointer { $0[0] += 0 } }
                 let y = try plan.forward(x, weight: w, bias: b)
                 sink += y.scalars.first ?? 0
                 if backward {

@@ -53,35 +53,6 @@ struct FastKernelMicroTests {
         }
     }
 
-    @Test("indirect GEMM tile: every mr, offset table rows", arguments: Runtime.availableInstructionSets)
-    func gemmIndirect(_ isa: InstructionSet) {
-        let k = KernelTable(isa)
-        let nr = k.nr, kc = 11
-        let src = Self.floats(400, seed: 5), a = Self.floats(k.mr * kc * 2, seed: 6)
-        let offsets = (0..<kc).map { ($0 * 37) % 300 }
-        for mr in 1...k.mr {
-            for accumulate in [0, 1] {
-                var c = Self.floats(mr * nr, seed: 7)
-                let initial = c
-                src.withUnsafeBufferPointer { s in a.withUnsafeBufferPointer { a in offsets.withUnsafeBufferPointer { o in
-                    var rows = (0..<mr).map { Optional(a.baseAddress! + $0) }   // A[r, q] = a[r + 2q]
-                    c.withUnsafeMutableBufferPointer { c in
-                        k.gemmIndirect(mr, kc, &rows, 2, s.baseAddress, o.baseAddress, c.baseAddress, nr, nil, Int32(accumulate))
-                    }
-                } } }
-                var ok = true
-                for r in 0..<mr {
-                    for j in 0..<nr {
-                        var sum: Float = accumulate == 1 ? initial[r * nr + j] : 0
-                        for q in 0..<kc { sum += a[r + 2 * q] * src[offsets[q] + j] }
-                        ok = ok && Self.close(c[r * nr + j], sum, kc)
-                    }
-                }
-                #expect(ok, "\(isa) gemm_indirect mr \(mr) accumulate \(accumulate)")
-            }
-        }
-    }
-
     @Test("packed-A GEMM tile: every (mr, nr), direct and indirect B, output stride, init",
           arguments: Runtime.availableInstructionSets)
     func gemmPacked(_ isa: InstructionSet) {

@@ -34,15 +34,9 @@ typedef void (*ck_gemm_fn)(long mr, long nr, long kc,
                            float *c, long c_rs, long c_cs,
                            const float *bias, int accumulate);
 
-/// The same product with B rows found through an offset table (indirect convolution: each row is
-/// a contiguous run of a prepared input, so no im2col panel is built): B row k = b + b_offsets[k],
-/// NR floats, all NR columns computed; C rows are c + r·ldc, NR floats each.
-typedef void (*ck_gemm_indirect_fn)(long mr, long kc, const float *const *a, long a_ks,
-                                    const float *b, const long *b_offsets,
-                                    float *c, long ldc, const float *bias, int accumulate);
-
 /// The product with A packed: A[r, k] = a[k·mr + r] (a panel of mr rows, k-major). B row k is
-/// b + b_offsets[k] (b_offsets != NULL) or b + k·ldb, NR readable floats; C[r, j] = c[r·c_rs + j·c_cs]
+/// b + b_offsets[k] (b_offsets != NULL: indirect convolution, each row a contiguous run of a
+/// prepared input, so no im2col panel is built) or b + k·ldb, NR readable floats; C[r, j] = c[r·c_rs + j·c_cs]
 /// for j < nr. Same init and summation order as ck_gemm_fn.
 typedef void (*ck_gemm_packed_fn)(long mr, long nr, long kc, const float *a,
                                   const float *b, long ldb, const long *b_offsets,
@@ -99,7 +93,6 @@ typedef struct ck_kernels {
     long nr;            ///< GEMM columns per tile (B columns), a multiple of vw
     long vw;            ///< floats per vector
     ck_gemm_fn gemm;
-    ck_gemm_indirect_fn gemm_indirect;
     ck_gemm_packed_fn gemm_packed;
     ck_window_sum_fn window_sum;
     ck_window_dot_fn window_dot;

@@ -39,7 +39,7 @@ extension ConvolutionPlan {
                     x.withUnsafeBufferPointer { x in
                         withOptionalPointer(bias) { b in
                             fast.forward(input: x.baseAddress!, weight: w.baseAddress!, bias: b, output: y.baseAddress!,
-                                         weightStorage: weight.scalars)
+                                         weightStorage: Runtime.cachesPreparedWeights ? weight.scalars : nil)
                         }
                     }
                 }
@@ -65,7 +65,7 @@ extension ConvolutionPlan {
                 let gx = [Float](unsafeUninitializedCapacity: input.count) { gx, initialized in
                     gradOutput.withUnsafeBufferPointer { gy in weight.withUnsafeBufferPointer { w in
                         fast.forward(input: gy.baseAddress!, weight: w.baseAddress!, bias: nil, output: gx.baseAddress!,
-                                     weightStorage: weight.scalars)
+                                     weightStorage: Runtime.cachesPreparedWeights ? weight.scalars : nil)
                     } }
                     initialized = input.count
                 }
@@ -106,7 +106,7 @@ extension ConvolutionPlan {
         }
         // The fast weight gradients also sum the dropped grid columns, as 0 · input: a non-finite
         // input there would make NaN where the reference has none. Recompute such (rare) results.
-        if let weight = result.weight, weight.scalars.contains(where: { !$0.isFinite }) {
+        if let weight = result.weight, !allFinite(weight) {
             result.weight = try gradients(gradOutput: gradOutput, input: input, weight: weightTensor, wrt: .weight).1
         }
         if request.contains(.bias), hasBias {
@@ -121,6 +121,23 @@ extension ConvolutionPlan {
             result.bias = Tensor(uncheckedShape: [outChannels], scalars: sums)
         }
         return result
+    }
+}
+
+/// Whether every element is finite: a vectorised sum of `x · 0`, which is NaN exactly when some x
+/// is infinite or NaN.
+func allFinite(_ tensor: Tensor<Float>) -> Bool {
+    tensor.withUnsafeBufferPointer { p in
+        var lanes = SIMD8<Float>()
+        var i = 0
+        let n = p.count
+        while i + 8 <= n {
+            lanes += UnsafeRawPointer(p.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self) * 0
+            i += 8
+        }
+        var tail: Float = 0
+        while i < n { tail += p[i] * 0; i += 1 }
+        return !(lanes.sum() + tail).isNaN
     }
 }
 

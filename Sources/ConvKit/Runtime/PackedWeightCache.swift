@@ -10,8 +10,9 @@ import Foundation
 /// place, the cached reference makes that update copy the array once; the next call then packs
 /// the new weights — the same work as not caching.)
 ///
-/// The cache keeps the `capacity` most recently used entries (and at most `maxBytes` of prepared
-/// weights); entries in use stay valid until released, even if evicted.
+/// The cache keeps the 8 most recently used entries (at most 128 MiB of prepared weights); entries
+/// in use stay valid until released, even if evicted. `Runtime.cachesPreparedWeights = false`
+/// turns it off (training loops that update weights in place every step gain nothing from it).
 final class PackedWeightCache: @unchecked Sendable {
     static let shared = PackedWeightCache()
 
@@ -38,8 +39,8 @@ final class PackedWeightCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var entries: [Entry] = []   // least recently used first
-    private let capacity = 16
-    private let maxBytes = 512 << 20
+    private let capacity = 8
+    private let maxBytes = 128 << 20
 
     /// The prepared form of `weights` for `layout`, built by `build` (into `count` floats) if absent.
     func prepared(_ weights: [Float], layout: [Int], count: Int,

@@ -7,11 +7,12 @@ import Foundation
 /// reduction is split between threads, so any thread count gives bitwise-identical results.
 /// They may differ in the last bits between instruction sets (fused vs unfused multiply-add).
 public enum Runtime {
-    /// [threadCount, instructionSet], read and written only through C atomics.
+    /// [threadCount, instructionSet, cachesPreparedWeights], read and written only through C atomics.
     nonisolated(unsafe) private static let settings: UnsafeMutablePointer<Int> = {
-        let p = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        let p = UnsafeMutablePointer<Int>.allocate(capacity: 3)
         p[0] = max(1, ProcessInfo.processInfo.activeProcessorCount)
         p[1] = Int(ck_best_isa())
+        p[2] = 1
         return p
     }()
 
@@ -36,6 +37,19 @@ public enum Runtime {
         set {
             let best = availableInstructionSets.last(where: { $0 <= newValue }) ?? .portable
             ck_atomic_store(settings + 1, best.rawValue)
+        }
+    }
+
+    /// Whether weights prepared for a kernel (packed GEMM panels, Winograd-transformed weights) are
+    /// cached by the identity of the weight tensor's storage (default `true`), so that repeated calls
+    /// with the same weights — inference — prepare them once. The cache holds a reference to the
+    /// weights, so an in-place update of a cached weight tensor copies it first (copy-on-write);
+    /// a training loop that updates weights every step can turn caching off to avoid that copy.
+    public static var cachesPreparedWeights: Bool {
+        get { ck_atomic_load(settings + 2) != 0 }
+        set {
+            ck_atomic_store(settings + 2, newValue ? 1 : 0)
+            if !newValue { PackedWeightCache.shared.removeAll() }
         }
     }
 
@@ -84,7 +98,6 @@ struct KernelTable {
     var nr: Int { table.pointee.nr }
     var vw: Int { table.pointee.vw }
     var gemm: ck_gemm_fn { table.pointee.gemm }
-    var gemmIndirect: ck_gemm_indirect_fn { table.pointee.gemm_indirect }
     var gemmPacked: ck_gemm_packed_fn { table.pointee.gemm_packed }
     var windowSum: ck_window_sum_fn { table.pointee.window_sum }
     var windowDot: ck_window_dot_fn { table.pointee.window_dot }

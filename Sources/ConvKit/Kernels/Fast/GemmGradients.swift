@@ -28,34 +28,13 @@ struct GemmGradients {
         let buffer = bufferHandle.pointer
         source.fill(buffer, from: gy, batch: s.batch)
 
-        // A of every phase, side by side: phase φ, group g, row c_in holds (tap, c_out) pairs.
-        var phaseBase: [Int] = []
-        var total = 0
-        for phase in phases {
-            phaseBase.append(total)
-            total += s.groups * cig * phase.taps.count * mg
-        }
-        let aHandle = BufferCache.shared.acquire(max(total, 1))
-        defer { BufferCache.shared.release(aHandle) }
-        let a = aHandle.pointer
-        parallelFor(s.groups * cig) { range, _ in
-            for row in range {
-                let g = row / cig, c = row % cig
-                for (index, phase) in phases.enumerated() {
-                    let kPhase = phase.taps.count * mg
-                    var dst = a + phaseBase[index] + row * kPhase
-                    for tap in phase.taps {
-                        var src = w + (g * mg * cig + c) * area + tap.kh * s.kW + tap.kw
-                        for _ in 0..<mg {
-                            dst.pointee = src.pointee
-                            dst += 1
-                            src += cig * area
-                        }
-                    }
-                }
+        // Input positions no tap reaches (e.g. the odd rows and columns of a 1×1 stride-2 layer) are zero.
+        if phases.contains(where: { $0.taps.isEmpty }) {
+            parallelFor(s.batch * s.inChannels, grain: 8) { range, _ in
+                fillFloats(gx + range.lowerBound * s.inPlane, 0, range.count * s.inPlane)
             }
         }
-        for (index, phase) in phases.enumerated() {
+        for phase in phases where !phase.taps.isEmpty {
             var p = IndirectGemm()
             p.batch = s.batch
             p.groups = s.groups
@@ -79,7 +58,33 @@ struct GemmGradients {
             p.dstOffset = phase.ry * s.inW + phase.rx
             p.dstY = s.strideH * s.inW
             p.dstX = s.strideW
-            p.run(a: a + phaseBase[index], src: buffer, dst: gx, bias: nil, kernels: kernels)
+            // A[c_in, (tap, c_out)] = w[c_out, c_in, tap], built straight into the kernel's packed
+            // row-tile panels: for each output channel the panel's rows are one contiguous block of w.
+            let mc = p.rowBlock(kernels), mr = kernels.mr, kPhase = p.k
+            let mBlocks = (cig + mc - 1) / mc, tilesPerBlock = (mc + mr - 1) / mr
+            let taps = phase.taps.map { $0.kh * s.kW + $0.kw }
+            BufferCache.shared.with(max(s.groups * cig * kPhase, 1)) { packed in
+                parallelFor(s.groups * mBlocks * tilesPerBlock, grain: 2) { range, _ in
+                    for item in range {
+                        let tile = item % tilesPerBlock, rest = item / tilesPerBlock
+                        let mb = rest % mBlocks, g = rest / mBlocks
+                        let r0 = mb * mc, rows = min(mc, cig - r0)
+                        let tiles = (rows + mr - 1) / mr
+                        guard tile < tiles else { continue }
+                        let (first, h) = rowTile(tile, of: tiles, rows: rows)
+                        let row = r0 + first
+                        let panel = packed + (g * cig + row) * kPhase
+                        for co in 0..<mg {
+                            let block = w + ((g * mg + co) * cig + row) * area   // w[co, row ..< row + h, :]
+                            for (t, tap) in taps.enumerated() {
+                                let dst = panel + (t * mg + co) * h
+                                for i in 0..<h { dst[i] = block[i * area + tap] }
+                            }
+                        }
+                    }
+                }
+                p.run(packedA: packed, src: buffer, dst: gx, bias: nil, kernels: kernels)
+            }
         }
     }
 
@@ -127,7 +132,7 @@ struct GemmGradients {
         // are outermost so that a block of ∂L/∂yᵀ (block × mgPad floats) is reused by every tap tile
         // of the item while it is in cache. Each element's sum runs over (image, position) in order
         // as one chain (the kernel continues from the accumulator), whatever the blocking.
-        let block = max(32, min(256, 16384 / mgPad))
+        let block = max(64, min(256, 32768 / mgPad))
         let tapTiles = (kg + mr - 1) / mr
         let threads = Runtime.threadCount
         let tilesPerItem = max(1, min(8, tapTiles * s.groups / (4 * threads)))
@@ -168,10 +173,10 @@ struct GemmGradients {
                         }
                     }
                     if first { acc.initialize(repeating: 0, count: rows * mgPad) }
-                    // ∂L/∂w[c_out, k] = accᵀ.
-                    for r in 0..<rows {
-                        let dst = gw + g * mg * kg + k0 + r
-                        for co in 0..<mg { dst[co * kg] = acc[r * mgPad + co] }
+                    // ∂L/∂w[c_out, k0 ..< k0 + rows] = accᵀ: a contiguous run per output channel.
+                    for co in 0..<mg {
+                        let dst = gw + (g * mg + co) * kg + k0
+                        for r in 0..<rows { dst[r] = acc[r * mgPad + co] }
                     }
                 }
             }
