@@ -158,6 +158,19 @@ CK_INLINE void ck_gemm_tile_packed(const long MR, long kc, const float *a, const
     }
 }
 
+void CK_NAME(gather_rows)(long kc, long nr, const float *src, const long *off, float *dst) {
+    if (nr == CK_NR) {
+        for (long k = 0; k < kc; k++) {
+            const float *s = src + off[k];
+            for (long v = 0; v < CK_NV; v++) ck_store(dst + k * CK_NR + v * CK_VW, ck_load(s + v * CK_VW));
+        }
+        return;
+    }
+    for (long k = 0; k < kc; k++) {
+        for (long j = 0; j < nr; j++) dst[k * nr + j] = src[off[k] + j];
+    }
+}
+
 #define CK_PACKED_CASE(n) \
     case n: ck_gemm_tile_packed(n, kc, a, b, ldb, boff, c, ldc, bias, accumulate); break;
 
@@ -552,6 +565,7 @@ const ck_kernels CK_NAME(table) = {
     .vw = CK_VW,
     .gemm = CK_NAME(gemm),
     .gemm_packed = CK_NAME(gemm_packed),
+    .gather_rows = CK_NAME(gather_rows),
     .window_sum = CK_NAME(window_sum),
     .window_dot = CK_NAME(window_dot),
     .max_pool = CK_NAME(max_pool),

@@ -46,6 +46,10 @@ struct FastKernelConvolutionTests {
         // Several row blocks of A (M > 128) and groups of column tiles per work item.
         Case(input: [1, 4, 30, 33], weight: [140, 4, 3, 3], padding: 1),
         Case(input: [1, 8, 31, 33], weight: [140, 8, 1, 1]),
+        // B panels gathered per column tile (≥ 4 row tiles), with stride phases, dilation and a
+        // partial last tile (batch 2).
+        Case(input: [2, 6, 7, 9], weight: [25, 6, 3, 3], stride: 2, padding: 1),
+        Case(input: [1, 16, 9, 9], weight: [24, 16, 3, 3], padding: 2, dilation: 2),
         // Position blocks of the weight gradient (> 512 positions), stride phases.
         Case(input: [1, 4, 26, 30], weight: [5, 4, 3, 3], padding: 1),
         Case(input: [2, 4, 23, 21], weight: [6, 4, 3, 3], stride: 2, padding: 1),
@@ -270,6 +274,16 @@ struct FastKernelConvolutionTests {
         #expect(auto.algorithm == .depthwise)
         let pointwise = try ConvolutionPlan(spatialRank: 2, inputShape: [1, 4, 5, 5], weightShape: [4, 4, 1, 1], hasBias: false)
         #expect(pointwise.algorithm == .pointwise)
+        // Winograd where it saves multiplies: many tiles, or few tiles with ≥ 128 channels; not for
+        // small planes with few channels, nor where padding the tiles to GEMM columns eats the saving.
+        func planned(_ input: [Int], _ outChannels: Int, padding: Padding = 1) throws -> ConvAlgorithm {
+            try ConvolutionPlan(spatialRank: 2, inputShape: input, weightShape: [outChannels, input[1], 3, 3], hasBias: true,
+                                padding: padding).algorithm
+        }
+        #expect(try planned([1, 64, 56, 56], 64) == .winograd)
+        #expect(try planned([1, 256, 14, 14], 256) == .winograd)
+        #expect(try planned([64, 32, 13, 13], 64, padding: 0) == .gemm)
+        #expect(try planned([1, 512, 7, 7], 512) == .gemm)
         let volume = try ConvolutionPlan(spatialRank: 3, inputShape: [1, 2, 3, 3, 3], weightShape: [2, 2, 1, 1, 1], hasBias: false)
         #expect(volume.algorithm == .reference)
     }

@@ -85,6 +85,10 @@ typedef void (*ck_winograd_input_fn)(const float *src, long sub_plane, long pitc
 typedef void (*ck_winograd_output_fn)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias,
                                       float *out, long oh, long ow);
 
+/// Gathers kc rows of nr consecutive floats, row k from `src + off[k]`, into the contiguous
+/// panel `dst` (row k at `dst + k·nr`): a B panel for `gemm_packed` with `ldb = nr`.
+typedef void (*ck_gather_rows_fn)(long kc, long nr, const float *src, const long *off, float *dst);
+
 /// The kernels of one instruction-set level and its register tile.
 typedef struct ck_kernels {
     const char *name;   ///< "avx512", "avx2", "neon", "portable"
@@ -94,6 +98,7 @@ typedef struct ck_kernels {
     long vw;            ///< floats per vector
     ck_gemm_fn gemm;
     ck_gemm_packed_fn gemm_packed;
+    ck_gather_rows_fn gather_rows;
     ck_window_sum_fn window_sum;
     ck_window_dot_fn window_dot;
     ck_max_pool_fn max_pool;

@@ -12,6 +12,11 @@ import CConvKitKernels
 /// Work is split over blocks of rows and column tiles (never over K), so the result of every
 /// element is the same for any thread count.
 struct IndirectGemm {
+    /// Row tiles sharing a column tile from which its K block of B is first gathered into a contiguous
+    /// panel (one aligned L1-resident block instead of `kc` scattered runs). Measured on one thread:
+    /// 4–18 % faster for 3×3/1×1 layers with ≥ 64 output channels (most with stride 2); slower for
+    /// grouped layers with 8 rows per group, where the gather is not amortised.
+    static let gatherThreshold = 4
     var batch = 1
     var groups = 1
     var m = 0
@@ -101,7 +106,7 @@ struct IndirectGemm {
         let mc = blocking.mc, mBlocks = (m + mc - 1) / mc
         let perImage = batch * groups * mBlocks
         let tileGroup = blocking.tileGroup, tileGroups = (tilesPerImage + tileGroup - 1) / tileGroup
-        let gemmPacked = kernels.gemmPacked
+        let gemmPacked = kernels.gemmPacked, gatherRows = kernels.gatherRows
         let problem = self
         let direct = contiguous
         bOffset.withUnsafeBufferPointer { bOffset in
@@ -110,9 +115,10 @@ struct IndirectGemm {
                 scratch.reset()
                 let packs = problem.sourceHasNoSlack
                 let blockCount = mc * tileGroup * nr
-                scratch.reserve(floats: blockCount + (packs ? problem.k * nr : 0))
+                scratch.reserve(floats: blockCount + (packs ? problem.k * nr : 0) + kc * nr)
                 let block = scratch.floats(blockCount)
                 let panel = packs ? scratch.floats(problem.k * nr) : block
+                let bPanel = scratch.floats(kc * nr)
                 for item in range {
                     let tg = item % tileGroups
                     var rest = item / tileGroups
@@ -155,12 +161,19 @@ struct IndirectGemm {
                             let usePanel = packed && t == tiles - 1
                             // Row tiles of (nearly) equal height (8 rows as 4 + 4, not 6 + 2), as packed.
                             let rowTiles = (rows + mr - 1) / mr
+                            let gather = !usePanel && rowTiles >= Self.gatherThreshold
+                            if gather {
+                                gatherRows(kcb, nr, source + j0 + t * nr, offsets + k0, bPanel)
+                            }
                             for tile in 0..<rowTiles {
                                 let (r, mrows) = rowTile(tile, of: rowTiles, rows: rows)
                                 let aTile = aGroup + r * problem.k + k0 * mrows
                                 let rowBias = k0 == 0 ? biasRows.map { $0 + r } : nil
                                 if usePanel {
                                     gemmPacked(mrows, nr, kcb, aTile, panel + k0 * nr, nr, nil, ct + r * ldc, ldc, 1,
+                                               rowBias, accumulate)
+                                } else if gather {
+                                    gemmPacked(mrows, nr, kcb, aTile, bPanel, nr, nil, ct + r * ldc, ldc, 1,
                                                rowBias, accumulate)
                                 } else {
                                     gemmPacked(mrows, nr, kcb, aTile, source + j0 + t * nr, 0, offsets + k0, ct + r * ldc, ldc, 1,

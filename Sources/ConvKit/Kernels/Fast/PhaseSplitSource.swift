@@ -56,12 +56,15 @@ struct PhaseSplitSource {
     /// `interiorOnly`, only the elements that come from the source; the rest must hold the pad value).
     func fillChannel(_ dst: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>, interiorOnly: Bool = false) {
         let phases = phaseX.count
-        for (iy, py) in phaseY.enumerated() {
+        // Every column phase, in order (no array comparison: this runs once per plane).
+        let allColumnPhases = phases == sx && phaseX.indices.allSatisfy { phaseX[$0] == $0 }
+        for iy in phaseY.indices {
+            let py = phaseY[iy]
             let base = dst + iy * phases * subPlane
-            if sx == 2 && phaseX == [0, 1] {
+            if sx == 2 && allColumnPhases {
                 // Both column phases of a row in one pass (deinterleave).
                 fillSubPlanePair(base, base + subPlane, from: plane, py: py, interiorOnly: interiorOnly)
-            } else if sx == 4 && phaseX == [0, 1, 2, 3] {
+            } else if sx == 4 && allColumnPhases {
                 fillSubPlaneQuad(base, from: plane, py: py, interiorOnly: interiorOnly)
             } else {
                 for (ix, px) in phaseX.enumerated() {
@@ -109,8 +112,8 @@ struct PhaseSplitSource {
     @inline(__always)
     private func fillSubPlaneQuad(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int,
                                   interiorOnly: Bool) {
-        let ranges = (0..<4).map { validColumns($0) }
-        let start = ranges.map(\.0).max()!, end = ranges.map(\.1).min()!
+        let r0 = validColumns(0), r1 = validColumns(1), r2 = validColumns(2), r3 = validColumns(3)
+        let start = max(r0.0, r1.0, r2.0, r3.0), end = min(r0.1, r1.1, r2.1, r3.1)
         for i in 0..<rows {
             let iy = i * sy + py - top
             guard iy >= 0 && iy < srcH else {
@@ -133,7 +136,7 @@ struct PhaseSplitSource {
             }
             for px in 0..<4 {
                 let line = dst + px * subPlane + i * pitch
-                let (first, last) = ranges[px]
+                let (first, last) = px == 0 ? r0 : px == 1 ? r1 : px == 2 ? r2 : r3
                 if !interiorOnly { fillFloats(line, padValue, first) }
                 for k in first..<max(first, min(start, last)) { line[k] = row[4 &* k &+ px &- left] }
                 let from = max(j, first)

@@ -20,14 +20,20 @@ struct WinogradConvolution {
             && s.groups == 1
     }
 
-    /// Whether the planner picks it: enough 4×4 tiles per image to amortise the weight transform
-    /// (36 values per channel pair, per call), few wasted tile outputs, and channel counts that keep
-    /// the 36 GEMMs efficient. (Measured on the benchmark suite: 56×56 and 112×112 layers gain
-    /// 1.3–2.2×; 14×14 with 256 channels and 11×11 outputs lose.)
+    /// Whether the planner picks it: the 36 GEMMs must do at most half the multiplies of the direct
+    /// convolution once the tiles are padded to whole GEMM columns (16), and either the image has
+    /// enough 4×4 tiles (≥ 36, ≥ 80 % of their outputs used) to amortise the per-plane transforms, or
+    /// both channel counts are ≥ 128, so the GEMMs dwarf the transforms. Measured on the benchmark
+    /// suite (1.3–2.2× over the GEMM path): 56×56 and 112×112 layers, and 14×14 with 256 channels
+    /// (1.9×); 11×11 outputs with 32→64 channels lose 3× (transforms of tiny planes dominate).
     static func isWorthwhile(_ s: ConvShape2D) -> Bool {
-        let tiles = ((s.outH + 3) / 4) * ((s.outW + 3) / 4)
-        let coverage = Double(s.outH * s.outW) / Double(16 * tiles)
-        return applies(to: s) && tiles >= 36 && coverage >= 0.8 && s.inChannels >= 16 && s.outChannels >= 16
+        guard applies(to: s), s.inChannels >= 16, s.outChannels >= 16 else { return false }
+        let tilesPerImage = ((s.outH + 3) / 4) * ((s.outW + 3) / 4)
+        let tilesPadded = (s.batch * tilesPerImage + 15) / 16 * 16
+        let saving = Double(9 * s.outH * s.outW * s.batch) / Double(36 * max(tilesPadded, 1))
+        let coverage = Double(s.outH * s.outW) / Double(16 * tilesPerImage)
+        let manyTiles = tilesPerImage >= 36 && coverage >= 0.8
+        return saving >= 2 && (manyTiles || min(s.inChannels, s.outChannels) >= 128)
     }
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -79,7 +85,7 @@ struct WinogradConvolution {
             transform(into: temporary!.pointer)
             packedU = UnsafePointer(temporary!.pointer)
         }
-        // 2. Input tiles, per (image, channel).
+        // 2. Input tiles, per (channel, image): consecutive items fill adjacent runs of V.
         let input = kernels.winogradInput
         parallelFor(s.batch * cin) { range, scratch in
             scratch.reset()
@@ -87,20 +93,20 @@ struct WinogradConvolution {
             let plane = scratch.floats(channelScratch)
             fillFloats(plane, 0, channelScratch)
             for item in range {
-                let n = item / cin, c = item % cin
-                source.fillChannel(plane, from: x + item * s.inPlane, interiorOnly: true)
+                let c = item / s.batch, n = item % s.batch
+                source.fillChannel(plane, from: x + (n * cin + c) * s.inPlane, interiorOnly: true)
                 input(plane, source.subPlane, pitch, tilesY, tilesX, v + c * tilesPad + n * tilesPerImage, cin * tilesPad)
             }
         }
         // 3. M[k] = U[k] · V[k].
         withExtendedLifetime(entry) { gemm.run(packedA: packedU, b: v, c: m, kernels: kernels) }
-        // 4. Output tiles, per (image, output channel).
+        // 4. Output tiles, per (output channel, image): consecutive items read adjacent runs of M.
         let output = kernels.winogradOutput
         parallelFor(s.batch * cout) { range, _ in
             for item in range {
-                let n = item / cout, c = item % cout
+                let c = item / s.batch, n = item % s.batch
                 output(m + c * tilesPad + n * tilesPerImage, cout * tilesPad, tilesY, tilesX, bias?[c] ?? 0,
-                       y + item * s.outPlane, s.outH, s.outW)
+                       y + (n * cout + c) * s.outPlane, s.outH, s.outW)
             }
         }
     }
