@@ -485,6 +485,9 @@ void CK_NAME(winograd_weights)(const float *w, long pairs, float *u, long u_stri
     }
 }
 
+// Partial vectors (fewer tiles than lanes) are copied lane by lane; no_builtin keeps those short
+// copies inline instead of library memcpy calls (measured: 10 % of a 14×14 layer's time).
+__attribute__((no_builtin("memcpy", "memmove")))
 void CK_NAME(winograd_input)(const float *src, long sub_plane, long pitch, long tiles_y, long tiles_x,
                              float *v, long v_stride) {
     for (long y = 0; y < tiles_y; y++) {
@@ -514,6 +517,7 @@ void CK_NAME(winograd_input)(const float *src, long sub_plane, long pitch, long 
     }
 }
 
+__attribute__((no_builtin("memcpy", "memmove")))
 void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias,
                               float *out, long oh, long ow) {
     for (long y = 0; y < tiles_y; y++) {
@@ -524,15 +528,9 @@ void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long 
             ck_vf t[4][6];
             for (long c = 0; c < 6; c++) {
                 ck_vf col[6], o[4];
-                for (long r = 0; r < 6; r++) {
-                    if (n == CK_VW) {
-                        col[r] = ck_load(in + (r * 6 + c) * m_stride);
-                    } else {
-                        float lanes[CK_VW] = {0};
-                        for (long l = 0; l < n; l++) lanes[l] = in[(r * 6 + c) * m_stride + l];
-                        col[r] = ck_load(lanes);
-                    }
-                }
+                // Whole vectors even for a partial group (lanes ≥ n are never stored): m has
+                // CK_VW floats of slack after its end.
+                for (long r = 0; r < 6; r++) col[r] = ck_load(in + (r * 6 + c) * m_stride);
                 ck_wino_at(col, o);
                 for (long i = 0; i < 4; i++) t[i][c] = o[i];
             }

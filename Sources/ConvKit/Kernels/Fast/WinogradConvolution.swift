@@ -52,7 +52,7 @@ struct WinogradConvolution {
         let channelScratch = source.channelStride + pitch + 2 * vw
 
         let uCount = 36 * cout * cin, vCount = 36 * cin * tilesPad, mCount = 36 * cout * tilesPad
-        let buffer = BufferCache.shared.acquire(vCount + mCount)
+        let buffer = BufferCache.shared.acquire(vCount + mCount + vw)   // the output transform over-reads M
         defer { BufferCache.shared.release(buffer) }
         let v = buffer.pointer, m = v + vCount
         var gemm = BatchedGemm()
