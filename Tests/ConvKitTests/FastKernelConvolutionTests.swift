@@ -206,7 +206,10 @@ struct FastKernelConvolutionTests {
     @Test("Winograd F(4×4, 3×3) stays within 2e-4 of the reference",
           arguments: [([1, 16, 12, 12], 8, 1), ([2, 3, 9, 10], 5, 1), ([1, 64, 8, 13], 6, 0), ([1, 128, 6, 6], 4, 1),
                       ([3, 5, 4, 4], 7, 0), ([1, 2, 17, 33], 3, 1), ([1, 3, 1, 1], 2, 1), ([1, 3, 2, 3], 2, 1),
-                      ([1, 3, 3, 5], 2, 0)])
+                      ([1, 3, 3, 5], 2, 0),
+                      // Rows of 4 (or 2, 8) tiles paired into one vector, with an odd last row.
+                      ([1, 16, 14, 14], 8, 1), ([2, 16, 13, 15], 8, 1), ([1, 8, 10, 16], 4, 1), ([1, 16, 6, 6], 4, 1),
+                      ([1, 8, 28, 30], 3, 1)])
     func winograd(_ input: [Int], _ outChannels: Int, _ padding: Int) throws {
         var rng = RandomGenerator(seed: 21)
         let x: Tensor<Float> = rng.tensor(input)
