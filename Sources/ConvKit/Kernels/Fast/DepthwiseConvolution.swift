@@ -44,10 +44,10 @@ struct DepthwiseConvolution {
                 scratch.reset()
                 scratch.reserve(floats: scratchCount)
                 let plane = scratch.floats(scratchCount)
-                fillFloats(plane, 0, scratchCount)   // borders once; planes fill their interiors
+                source.fillOverreadRoom(plane, count: scratchCount)
                 for item in range {
                     let n = item / s.inChannels, c = item % s.inChannels
-                    source.fillChannel(plane, from: x + item * s.inPlane, interiorOnly: true)
+                    source.fillChannel(plane, from: x + item * s.inPlane)
                     for m in 0..<mult {
                         let oc = c * mult + m
                         windowSum(plane, taps.baseAddress, w + oc * area, area, bias?[oc] ?? 0,

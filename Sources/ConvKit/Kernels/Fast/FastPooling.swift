@@ -113,9 +113,9 @@ struct FastPooling: Sendable {
                 scratch.reset()
                 scratch.reserve(floats: scratchCount)
                 let plane = scratch.floats(scratchCount)
-                fillFloats(plane, -.infinity, scratchCount)
+                source.fillOverreadRoom(plane, count: scratchCount)
                 for p in range {
-                    source.fillChannel(plane, from: x + p * s.inPlane, interiorOnly: true)
+                    source.fillChannel(plane, from: x + p * s.inPlane)
                     let ind = UnsafeMutableRawPointer(indices + p * s.outPlane).assumingMemoryBound(to: Int64.self)
                     maxPool(plane, offsets.baseAddress, toff.baseAddress, s.kernelArea, base.baseAddress, first.baseAddress,
                             s.outH, pitch, s.outW, y + p * s.outPlane, ind)
@@ -148,9 +148,9 @@ struct FastPooling: Sendable {
                 scratch.reset()
                 scratch.reserve(floats: scratchCount)
                 let plane = scratch.floats(scratchCount)
-                fillFloats(plane, 0, scratchCount)
+                source.fillOverreadRoom(plane, count: scratchCount)
                 for p in range {
-                    source.fillChannel(plane, from: x + p * s.inPlane, interiorOnly: true)
+                    source.fillChannel(plane, from: x + p * s.inPlane)
                     let out = y + p * s.outPlane
                     windowSum(plane, offsets.baseAddress, ones.baseAddress, s.kernelArea, 0, s.outH, source.pitch, s.outW,
                               out, s.outW, 1)

@@ -46,6 +46,13 @@ struct PhaseSplitSource {
         (buffer + batch * imageStride).initialize(repeating: padValue, count: slack)
     }
 
+    /// Writes the pad value over the over-read room of a one-channel scratch buffer of `count` floats
+    /// (the floats after the channel). With it, `fillChannel` (not `interiorOnly`) makes each plane
+    /// whole without clearing the buffer first: cheaper when a thread fills only a few planes.
+    func fillOverreadRoom(_ dst: UnsafeMutablePointer<Float>, count: Int) {
+        fillFloats(dst + channelStride, padValue, count - channelStride)
+    }
+
     /// Writes the pad value over one channel (all its sub-planes): then `fillChannel(…, interiorOnly: true)`
     /// needs to write only the elements that come from the source, plane after plane.
     func fillBorders(_ dst: UnsafeMutablePointer<Float>) {

@@ -91,10 +91,10 @@ struct WinogradConvolution {
             scratch.reset()
             scratch.reserve(floats: channelScratch)
             let plane = scratch.floats(channelScratch)
-            fillFloats(plane, 0, channelScratch)
+            source.fillOverreadRoom(plane, count: channelScratch)
             for item in range {
                 let c = item / s.batch, n = item % s.batch
-                source.fillChannel(plane, from: x + (n * cin + c) * s.inPlane, interiorOnly: true)
+                source.fillChannel(plane, from: x + (n * cin + c) * s.inPlane)
                 input(plane, source.subPlane, pitch, tilesY, tilesX, v + c * tilesPad + n * tilesPerImage, cin * tilesPad)
             }
         }
