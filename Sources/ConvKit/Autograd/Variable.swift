@@ -88,6 +88,14 @@ public enum Autograd {
 extension Tensor where Scalar: BinaryFloatingPoint {
     /// Element-wise sum with a tensor of the same shape.
     func adding(_ other: Tensor) -> Tensor {
-        Tensor(uncheckedShape: shape, scalars: zip(scalars, other.scalars).map { $0 + $1 })
+        let sum = [Scalar](unsafeUninitializedCapacity: count) { y, initialized in
+            withUnsafeBufferPointer { a in
+                other.withUnsafeBufferPointer { b in
+                    for i in a.indices { y[i] = a[i] + b[i] }
+                }
+            }
+            initialized = count
+        }
+        return Tensor(uncheckedShape: shape, scalars: sum)
     }
 }

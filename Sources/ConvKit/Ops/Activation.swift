@@ -4,14 +4,17 @@ import Foundation
 extension Activation {
     /// `f(x)` for every element.
     public func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> {
-        var output = x.scalars
-        output.withUnsafeMutableBufferPointer { y in
-            switch self {
-            // The common cases as plain loops; the rest through `value`.
-            case .relu: for i in y.indices { y[i] = max(y[i], 0) }
-            case .identity: break
-            default: for i in y.indices { y[i] = value(y[i]) }
+        if case .identity = self { return x }
+        // One pass from the input into fresh storage (not a copy, then a pass over the copy).
+        let output = [Float](unsafeUninitializedCapacity: x.count) { y, initialized in
+            x.withUnsafeBufferPointer { x in
+                switch self {
+                // The common case as a plain loop; the rest through `value`.
+                case .relu: for i in x.indices { y[i] = max(x[i], 0) }
+                default: for i in x.indices { y[i] = value(x[i]) }
+                }
             }
+            initialized = x.count
         }
         return Tensor(uncheckedShape: x.shape, scalars: output)
     }
