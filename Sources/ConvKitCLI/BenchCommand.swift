@@ -4,11 +4,14 @@ import Foundation
 
 /// `convkit bench --suite SUITE.json [--threads N] [--json] [--backward]`: times each layer of a
 /// suite through the public API and prints the median time, GFLOP/s and the algorithm used.
+/// `convkit bench --model MODEL.json [--threads N] [--json] [--per-layer]`: times whole-network
+/// inference (evaluation mode, BatchNorm folded into the convolutions, autograd off).
 public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time conv2d layers of a benchmark suite (median of repeated runs).",
+        abstract: "Time conv2d layers of a benchmark suite, or a whole network's inference (median of repeated runs).",
         discussion: """
+        Give either --suite or --model. \
         A suite is JSON: {"cases": [{"name", "N", "Cin", "H", "W", "Cout", "k", "stride", "padding", \
         "dilation", "groups"}, …]}, each case torch.nn.functional.conv2d(x[N,Cin,H,W], w[Cout,Cin/groups,k,k], \
         bias[Cout], …) in float32. Each run prepares a ConvolutionPlan and runs it (what conv2d does; \
@@ -16,22 +19,34 @@ public struct BenchCommand: ParsableCommand {
         the same weights reuse them, as inference does); with --backward a run is the forward pass plus \
         the input, weight and bias gradients, with that cache off (as in training, where the weights \
         change every step). \
-        GFLOP/s counts 2 FLOPs per multiply-add: 1 pass forward, 3 passes with --backward.
+        GFLOP/s counts 2 FLOPs per multiply-add: 1 pass forward, 3 passes with --backward. \
+        A model is a model description (as for convkit summary); the network is built with PyTorch's \
+        default initialisation (seeded) or --weights, switched to evaluation mode, every BatchNorm \
+        after a convolution folded into it (unless --no-fold), and run with autograd off on a seeded \
+        random input of the description's input_shape (or --input); a run is one forward pass.
         """)
 
-    @Option(help: "The suite (JSON).") var suite: String
+    @Option(help: "The suite (JSON).") var suite: String?
+    @Option(help: "A model description (JSON) to time whole-network inference of.") var model: String?
     @Option(help: "Worker threads (default: all active processors).") var threads: Int?
-    @Flag(help: "Print a JSON array [{name, median_ms, gflops, algorithm}].") var json = false
-    @Flag(help: "Time forward + input/weight/bias gradients.") var backward = false
-    @Option(help: "Timed runs per case (at least 15).") var runs = 15
-    @Option(help: "Untimed warm-up runs per case.") var warmup = 3
-    @Option(help: "Force an algorithm: reference, gemm, pointwise, depthwise, winograd.") var algorithm: String?
+    @Flag(help: "Print JSON: an array [{name, median_ms, gflops, algorithm}], or with --model an object {name, median_ms, min_ms, …}.")
+    var json = false
+    @Option(help: "Timed runs per case or network (at least 15).") var runs = 15
+    @Option(help: "Untimed warm-up runs per case or network.") var warmup = 3
+    @Flag(help: "Time forward + input/weight/bias gradients (--suite).") var backward = false
+    @Option(help: "Force an algorithm: reference, gemm, pointwise, depthwise, winograd (--suite).") var algorithm: String?
     @Option(help: "Instruction set: portable, neon, avx2, avx512 (default: the best available).") var isa: String?
-    @Option(name: .customLong("case"), help: "Only cases whose name contains this text.") var only: String?
-    @Flag(help: "Also report the forward error against the reference kernels (max |Δ| / max |reference|).")
+    @Option(name: .customLong("case"), help: "Only cases whose name contains this text (--suite).") var only: String?
+    @Flag(help: "Also report the forward error against the reference kernels (max |Δ| / max |reference|) (--suite).")
     var check = false
     @Flag(name: .customLong("cpu-time"), help: "Measure process CPU time instead of wall time (for tuning one thread on a busy machine).")
     var cpuTime = false
+    @Option(help: "Batch size, replacing the first dimension of the description's input_shape (--model).") var batch: Int?
+    @Option(help: "Weights to load (safetensors state_dict, e.g. from convkit train or PyTorch) (--model).") var weights: String?
+    @Option(help: "The input (.npy) instead of seeded random values (--model).") var input: String?
+    @Option(name: .customLong("save-output"), help: "Write the network's output to this .npy file (--model).") var saveOutput: String?
+    @Flag(name: .customLong("no-fold"), help: "Keep BatchNorm layers separate (--model).") var noFold = false
+    @Flag(name: .customLong("per-layer"), help: "Also time every layer (--model).") var perLayer = false
 
     public init() {}
 
@@ -52,20 +67,43 @@ public struct BenchCommand: ParsableCommand {
     }
 
     public func run() throws {
+        if model != nil {
+            let result = try measureModel()
+            if json {
+                print(String(decoding: try Self.encoder.encode(result), as: UTF8.self))
+            } else {
+                print(ModelBench.report(result))
+            }
+            return
+        }
         let results = try measure { line in if !json { print(line) } }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+            print(String(decoding: try Self.encoder.encode(results), as: UTF8.self))
         } else {
             print("threads: \(Runtime.threadCount), instruction set: \(Runtime.instructionSet)")
         }
     }
 
-    /// Times the suite's cases; `progress` receives one human-readable line per case.
-    func measure(progress: (String) -> Void = { _ in }) throws -> [Result] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: suite))
-        let cases = try JSONDecoder().decode(Suite.self, from: data).cases.filter { only == nil || $0.name.contains(only!) }
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    /// Times the whole network of `--model`.
+    func measureModel() throws -> ModelBench.Result {
+        guard let model, suite == nil else { throw Self.modeError }
+        let suiteOnly = [("--backward", backward), ("--algorithm", algorithm != nil), ("--case", only != nil), ("--check", check)]
+        if let option = suiteOnly.first(where: \.1)?.0 { throw CLIError("bench: \(option) applies to --suite only") }
+        try applyRuntimeOptions()
+        return try ModelBench(modelPath: model, batch: batch, weights: weights, input: input, saveOutput: saveOutput, fold: !noFold,
+                              perLayer: perLayer, runs: runs, warmup: warmup, clock: now).measure()
+    }
+
+    private static let modeError = CLIError("bench: give either --suite SUITE.json (conv2d layers) or --model MODEL.json (a whole network)")
+
+    /// `--threads` and `--isa`.
+    private func applyRuntimeOptions() throws {
         if let threads { Runtime.threadCount = threads }
         if let isa {
             guard let level = InstructionSet.allCases.first(where: { "\($0)" == isa.lowercased() }) else {
@@ -76,6 +114,33 @@ public struct BenchCommand: ParsableCommand {
             }
             Runtime.instructionSet = level
         }
+    }
+
+    /// The current time in milliseconds: wall time, or with --cpu-time the process's CPU time.
+    private func now() -> Double {
+        if cpuTime {
+            var t = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+            return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds) / 1e6
+    }
+
+    /// Times the suite's cases; `progress` receives one human-readable line per case.
+    func measure(progress: (String) -> Void = { _ in }) throws -> [Result] {
+        guard let suite, model == nil else { throw Self.modeError }
+        let modelOnly = [("--batch", batch != nil), ("--weights", weights != nil), ("--input", input != nil),
+                         ("--save-output", saveOutput != nil), ("--no-fold", noFold), ("--per-layer", perLayer)]
+        if let option = modelOnly.first(where: \.1)?.0 { throw CLIError("bench: \(option) applies to --model only") }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: suite)) } catch {
+            throw ConvKitError.file(path: suite, message: "cannot read the suite: \(error.localizedDescription)")
+        }
+        let cases: [Suite.Case]
+        do { cases = try JSONDecoder().decode(Suite.self, from: data).cases.filter { only == nil || $0.name.contains(only!) } } catch {
+            throw ConvKitError.file(path: suite, message: "not a benchmark suite {\"cases\": [{\"name\", \"N\", \"Cin\", …}]}: \(error)")
+        }
+        try applyRuntimeOptions()
         let forced = try algorithm.map { name in
             guard let value = ConvAlgorithm(rawValue: name) else {
                 throw CLIError("--algorithm expects one of \(ConvAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")), but got '\(name)'")
@@ -111,14 +176,6 @@ public struct BenchCommand: ParsableCommand {
                     sink += (g.input?.scalars.first ?? 0) + (g.weight?.scalars.first ?? 0) + (g.bias?.scalars.first ?? 0)
                 }
             }
-            func now() -> Double {
-                if cpuTime {
-                    var t = timespec()
-                    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-                    return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
-                }
-                return Double(DispatchTime.now().uptimeNanoseconds) / 1e6
-            }
             for _ in 0..<max(warmup, 0) { try once() }
             var times: [Double] = []
             for _ in 0..<timedRuns {
@@ -126,15 +183,14 @@ public struct BenchCommand: ParsableCommand {
                 try once()
                 times.append(now() - start)
             }
-            times.sort()
-            let median = timedRuns % 2 == 1 ? times[timedRuns / 2] : (times[timedRuns / 2 - 1] + times[timedRuns / 2]) / 2
+            let median = ModelBench.median(times)
             let outPlane = plan.outputShape[2] * plan.outputShape[3]
             let flops = 2.0 * Double(c.N * c.Cout * outPlane * (c.Cin / c.groups) * c.k * c.k) * (backward ? 3 : 1)
             results.append(Result(name: c.name, median_ms: median, gflops: flops / median / 1e6,
                                   algorithm: plan.algorithm.rawValue))
             if sink.isNaN { FileHandle.standardError.write(Data("note: NaN in \(c.name)\n".utf8)) }
             progress(String(format: "%-24@ %10.3f ms %8.1f GFLOP/s  (min %.3f ms)  %@", c.name as NSString, median,
-                            results.last!.gflops, times[0], plan.algorithm.rawValue as NSString))
+                            results.last!.gflops, times.min() ?? 0, plan.algorithm.rawValue as NSString))
             if check {
                 let expected = try prepare(.reference).forward(x, weight: w, bias: b)
                 let actual = try plan.forward(x, weight: w, bias: b)

@@ -27,6 +27,19 @@ public final class BatchNormLayer: Module {
         batchesTracked = trackRunningStats ? Variable(Tensor(uncheckedShape: [], scalars: [0])) : nil
     }
 
+    /// A copy of `layer`'s configuration, parameters and statistics, as constants
+    /// (``Sequential/foldingBatchNorm()``).
+    init(copying layer: BatchNormLayer) {
+        numFeatures = layer.numFeatures
+        eps = layer.eps
+        momentum = layer.momentum
+        weight = layer.weight.map { Variable($0.value) }
+        bias = layer.bias.map { Variable($0.value) }
+        runningMean = layer.runningMean.map { Variable($0.value) }
+        runningVar = layer.runningVar.map { Variable($0.value) }
+        batchesTracked = layer.batchesTracked.map { Variable($0.value) }
+    }
+
     public var parameters: [(name: String, variable: Variable)] {
         [("weight", weight), ("bias", bias)].compactMap { name, v in v.map { (name, $0) } }
     }
@@ -109,6 +122,11 @@ public final class Linear: Module {
             throw ConvKitError.invalidArgument(op: "Linear", "in_features (\(inFeatures)) and out_features (\(outFeatures)) must be non-negative")
         }
         (weight, self.bias) = DefaultInitialization.parameters(weightShape: [outFeatures, inFeatures], bias: bias)
+    }
+    /// A layer with these parameter values, as constants (``Sequential/foldingBatchNorm()``).
+    init(weight: Tensor<Float>, bias: Tensor<Float>?) {
+        self.weight = Variable(weight)
+        self.bias = bias.map { Variable($0) }
     }
     public var parameters: [(name: String, variable: Variable)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])

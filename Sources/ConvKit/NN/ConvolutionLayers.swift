@@ -53,6 +53,24 @@ public class ConvolutionLayer: Module {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
+    /// A copy of `layer`'s configuration with other parameter values, as constants
+    /// (``Sequential/foldingBatchNorm()``); `weight` has `layer.weight`'s shape.
+    init(copying layer: ConvolutionLayer, weight: Tensor<Float>, bias: Tensor<Float>?) {
+        spatialRank = layer.spatialRank
+        isTransposed = layer.isTransposed
+        inChannels = layer.inChannels
+        outChannels = layer.outChannels
+        kernelSize = layer.kernelSize
+        stride = layer.stride
+        padding = layer.padding
+        outputPadding = layer.outputPadding
+        dilation = layer.dilation
+        groups = layer.groups
+        paddingMode = layer.paddingMode
+        self.weight = Variable(weight)
+        self.bias = bias.map { Variable($0) }
+    }
+
     /// The plan for inputs of `shape` (prepared once per shape).
     public func plan(for shape: [Int]) throws -> ConvolutionPlan {
         try plans.plan(for: shape) {

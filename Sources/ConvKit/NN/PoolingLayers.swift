@@ -8,8 +8,13 @@ public class PoolingLayer: Module {
         self.makePlan = makePlan
     }
 
+    /// The plan for inputs of `shape` (prepared once per shape).
+    public func plan(for shape: [Int]) throws -> PoolingPlan {
+        try plans.plan(for: shape) { try makePlan(shape) }
+    }
+
     public func callAsFunction(_ input: Variable) throws -> Variable {
-        try Variable.pooling(input, plan: plans.plan(for: input.shape) { try makePlan(input.shape) })
+        try Variable.pooling(input, plan: plan(for: input.shape))
     }
 }
 

@@ -4,16 +4,30 @@ import Foundation
 extension Activation {
     /// `f(x)` for every element.
     public func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> {
-        var output = x.scalars
-        output.withUnsafeMutableBufferPointer { y in
-            switch self {
-            // The common cases as plain loops; the rest through `value`.
-            case .relu: for i in y.indices { y[i] = max(y[i], 0) }
-            case .identity: break
-            default: for i in y.indices { y[i] = value(y[i]) }
+        if case .identity = self { return x }
+        // One pass from the input into fresh storage (not a copy, then a pass over the copy).
+        let output = [Float](unsafeUninitializedCapacity: x.count) { y, initialized in
+            x.withUnsafeBufferPointer { x in
+                switch self {
+                case .relu: relu(x, into: y)
+                default: for i in x.indices { y[i] = value(x[i]) }
+                }
             }
+            initialized = x.count
         }
         return Tensor(uncheckedShape: x.shape, scalars: output)
+    }
+
+    /// `max(x, 0)` (NaN stays NaN, as in PyTorch), eight lanes at a time.
+    private func relu(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
+        guard let source = x.baseAddress, let destination = y.baseAddress else { return }
+        var i = 0
+        while i + 8 <= x.count {
+            let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(destination + i).storeBytes(of: v.replacing(with: 0, where: v .< 0), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < x.count { destination[i] = max(source[i], 0); i += 1 }
     }
 
     /// `∂L/∂x = ∂L/∂y · f′(x)`.
