@@ -546,7 +546,7 @@ void CK_NAME(winograd_input)(const float *src, long sub_plane, long pitch, long 
 }
 
 __attribute__((no_builtin("memcpy", "memmove")))
-void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias,
+void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias, int relu,
                               float *out, long oh, long ow) {
     for (long y = 0; y < tiles_y; y++) {
         for (long x = 0; x < tiles_x; x += CK_VW) {
@@ -568,6 +568,10 @@ void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long 
                 ck_vf o[4];
                 ck_wino_at(t[i], o);
                 for (long j = 0; j < 4; j++) o[j] += ck_splat(bias);
+                if (relu) {
+                    // Clear the bits of negative lanes (NaN compares false and stays NaN).
+                    for (long j = 0; j < 4; j++) o[j] = (ck_vf)((ck_vi)o[j] & ~(ck_vi)(o[j] < ck_splat(0.0f)));
+                }
                 float *row = out + oy * ow;
                 // Interleave the 4 columns of CK_VW tiles into 4·CK_VW consecutive outputs.
                 if (n == CK_VW && 4 * (x + CK_VW) <= ow) {

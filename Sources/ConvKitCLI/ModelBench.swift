@@ -139,8 +139,10 @@ final class LayerProfiler {
         case let sequential as Sequential:
             return Sequential(sequential.layers.enumerated().map { instrument($0.element, path: child(String($0.offset))) })
         case let residual as Residual:
-            return Residual(body: Sequential(residual.body.layers.enumerated().map { instrument($0.element, path: child("body.\($0.offset)")) }),
-                            shortcut: Sequential(residual.shortcut.layers.enumerated().map { instrument($0.element, path: child("shortcut.\($0.offset)")) }))
+            let timed = Residual(body: Sequential(residual.body.layers.enumerated().map { instrument($0.element, path: child("body.\($0.offset)")) }),
+                                 shortcut: Sequential(residual.shortcut.layers.enumerated().map { instrument($0.element, path: child("shortcut.\($0.offset)")) }))
+            timed.fusesReLU = residual.fusesReLU
+            return timed
         case let parallel as Parallel:
             let branches = parallel.branches.layers.enumerated().compactMap { branch in
                 (branch.element as? Sequential).map { b in
@@ -189,7 +191,7 @@ final class LayerProfiler {
             let strides = Array(Set(conv.stride.values)).sorted()
             let stride = strides == [1] ? "" : " s" + conv.stride.values.map(String.init).joined(separator: ",")
             let algorithm = (try? conv.plan(for: input).algorithm.rawValue).map { " " + $0 } ?? ""
-            return "\(kind) \(conv.inChannels)→\(conv.outChannels) \(kernel)\(stride)\(algorithm)"
+            return "\(kind) \(conv.inChannels)→\(conv.outChannels) \(kernel)\(stride)\(algorithm)\(conv.fusesReLU ? " +ReLU" : "")"
         case let activation as ActivationLayer:
             return activation.activation.typeName
         case let linear as Linear:

@@ -78,14 +78,26 @@ struct BatchNormFoldingTests {
         #expect(foldedTypes.filter { $0 == "BatchNormLayer" }.count == 1)
         #expect(Self.types(model).filter { $0 == "BatchNormLayer" }.count == 7)
         #expect(!foldedTypes.contains("Dropout"))
+        // The three ReLUs (after a convolution, inside a residual body, after a residual block)
+        // run in the pass of what precedes them.
+        #expect(Self.types(model).filter { $0 == "ActivationLayer" }.count == 3)
+        #expect(!foldedTypes.contains("ActivationLayer"))
         #expect(folded.namedParameters().allSatisfy { !$0.variable.requiresGrad })
     }
 
-    @Test("with autograd enabled the folded network records no graph")
+    @Test("with autograd enabled the folded network records no graph, unless the input asks for one")
     func noGraph() throws {
         let folded = try Self.network().foldingBatchNorm()
         var random = RandomGenerator(seed: 3)
-        let output = try folded(Variable(random.uniform([1, 3, 12, 12], low: -1, high: 1)))
+        let x = random.uniform([1, 3, 12, 12], low: -1, high: 1)
+        let output = try folded(Variable(x))
         #expect(!output.requiresGrad)
+        // Fused ReLUs fall back to differentiable steps: same values, and a gradient reaches x.
+        let input = Variable(x, requiresGrad: true)
+        let traced = try folded(input)
+        #expect(traced.requiresGrad)
+        #expect(traced.value == output.value)
+        try traced.backward(gradient: Tensor(uncheckedShape: traced.shape, scalars: [Float](repeating: 1, count: traced.value.count)))
+        #expect(input.grad?.scalars.contains { $0 != 0 } == true)
     }
 }

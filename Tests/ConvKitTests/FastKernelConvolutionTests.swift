@@ -130,6 +130,9 @@ struct FastKernelConvolutionTests {
             let gradients = try plan.backward(gradOutput: g, input: x, weight: w)
             let label = "\(c.testDescription) [\(isa), \(plan.algorithm)]"
             expectClose(y, expected, "\(label) forward")
+            // The fused ReLU epilogue is exactly relu of the same pass.
+            let fused = try plan.forward(x, weight: w, bias: b, fusingReLU: true)
+            #expect(fused == Activation.relu(y), "\(label): fused ReLU differs from relu(forward)")
             expectClose(gradients.input, expectedGradients.input, "\(label) grad input")
             expectClose(gradients.weight, expectedGradients.weight, "\(label) grad weight")
             expectClose(gradients.bias, expectedGradients.bias, "\(label) grad bias")
@@ -226,6 +229,8 @@ struct FastKernelConvolutionTests {
                     let y = try plan.forward(x, weight: w, bias: b)
                     let error = y.maxAbsDifference(expected) ?? .infinity
                     let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-6)
+                    let fused = try plan.forward(x, weight: w, bias: b, fusingReLU: true)
+                    #expect(fused == Activation.relu(y), "winograd x\(input): fused ReLU differs from relu(forward)")
                     #expect(error <= 2e-4 * scale, "winograd x\(input) → \(outChannels) [\(isa), \(threads) threads]: error \(error / scale)")
                     let g: Tensor<Float> = RandomGenerator(seed: 22).tensorLike(plan.outputShape)
                     let gradients = try plan.backward(gradOutput: g, input: x, weight: w)

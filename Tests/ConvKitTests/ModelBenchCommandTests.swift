@@ -51,9 +51,11 @@ struct ModelBenchCommandTests {
             #expect(result.median_ms > 0 && result.min_ms <= result.median_ms)
             let layers = try #require(result.layers)
             #expect(layers.first?.path == "0" && layers.first?.layer.hasPrefix("Conv2d 3→8 3×3") == true)
-            #expect(layers.contains { $0.path == "2.shortcut.0" } && layers.contains { $0.path == "4.branches.1.0" })
-            // Dropout left out and batch norms folded: only the one after Linear remains, now layer 10.
-            #expect(layers.filter { $0.layer == "BatchNorm" }.map(\.path) == ["10"], "\(layers.map(\.layer))")
+            #expect(layers.contains { $0.path == "1.shortcut.0" } && layers.contains { $0.path == "2.branches.1.0" })
+            #expect(layers.first?.layer.hasSuffix("+ReLU") == true)
+            // Dropout left out, batch norms folded and ReLUs fused: only the batch norm after
+            // Linear remains, now layer 8.
+            #expect(layers.filter { $0.layer == "BatchNorm" }.map(\.path) == ["8"], "\(layers.map(\.layer))")
             #expect(result.outside_layers_ms != nil)
 
             scratch.model.eval()

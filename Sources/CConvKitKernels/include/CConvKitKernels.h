@@ -81,8 +81,9 @@ typedef void (*ck_winograd_input_fn)(const float *src, long sub_plane, long pitc
 
 /// Winograd F(4×4, 3×3) output transform of one channel: for tile (y, x) with
 /// M[k] = m[k·m_stride + y·tiles_x + x], out[(4y + i)·ow + 4x + j] = bias + (Aᵀ M A)[i][j] for the
-/// outputs inside oh × ow. Reads whole vectors: up to one vector past the last tile of each row of m.
-typedef void (*ck_winograd_output_fn)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias,
+/// outputs inside oh × ow, then max(·, 0) if `relu` (NaN stays NaN). Reads whole vectors: up to one
+/// vector past the last tile of each row of m.
+typedef void (*ck_winograd_output_fn)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias, int relu,
                                       float *out, long oh, long ow);
 
 /// Gathers kc rows of nr consecutive floats, row k from `src + off[k]`, into the contiguous

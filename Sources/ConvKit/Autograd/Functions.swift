@@ -4,9 +4,18 @@ import Foundation
 /// pullback is that op's own backward function.
 extension Variable {
     /// A convolution (or transposed convolution) prepared by `plan`.
-    public static func convolution(_ input: Variable, weight: Variable, bias: Variable?, plan: ConvolutionPlan) throws -> Variable {
-        let output = try plan.forward(input.value, weight: weight.value, bias: bias?.value)
+    ///
+    /// With `fusingReLU`, `relu(conv(x))`: in one pass when no gradient is recorded (inference),
+    /// else as the two differentiable steps.
+    public static func convolution(_ input: Variable, weight: Variable, bias: Variable?, plan: ConvolutionPlan,
+                                   fusingReLU: Bool = false) throws -> Variable {
         let operands = [input, weight] + (bias.map { [$0] } ?? [])
+        let recorded = Autograd.isEnabled && operands.contains(where: \.requiresGrad)
+        if fusingReLU {
+            if recorded { return try convolution(input, weight: weight, bias: bias, plan: plan).activated(.relu) }
+            return Variable(try plan.forward(input.value, weight: weight.value, bias: bias?.value, fusingReLU: true))
+        }
+        let output = try plan.forward(input.value, weight: weight.value, bias: bias?.value)
         return result(output, of: operands) { gradOutput in
             var request: GradientRequest = []
             if input.requiresGrad { request.insert(.input) }
@@ -122,6 +131,16 @@ extension Variable {
             throw ConvKitError.invalidShape(op: "add", "cannot add shapes \(shape) and \(other.shape); they must be equal")
         }
         return Variable.result(value.adding(other.value), of: [self, other]) { [$0, $0] }
+    }
+
+    /// `relu(self + other)`: in one pass when no gradient is recorded (inference), else as the two
+    /// differentiable steps.
+    public func addingWithReLU(_ other: Variable) throws -> Variable {
+        guard !(Autograd.isEnabled && (requiresGrad || other.requiresGrad)) else { return try adding(other).activated(.relu) }
+        guard shape == other.shape else {
+            throw ConvKitError.invalidShape(op: "add", "cannot add shapes \(shape) and \(other.shape); they must be equal")
+        }
+        return Variable(value.adding(other.value, relu: true))
     }
 
     /// Concatenates `[N, C_i, …]` variables along the channel dimension.

@@ -86,8 +86,9 @@ public enum Autograd {
 }
 
 extension Tensor<Float> {
-    /// Element-wise sum with a tensor of the same shape, eight lanes at a time.
-    func adding(_ other: Tensor) -> Tensor {
+    /// Element-wise sum with a tensor of the same shape, eight lanes at a time; with `relu`,
+    /// `max(sum, 0)` in the same pass (NaN stays NaN).
+    func adding(_ other: Tensor, relu: Bool = false) -> Tensor {
         let sum = [Float](unsafeUninitializedCapacity: count) { y, initialized in
             withUnsafeBufferPointer { a in
                 other.withUnsafeBufferPointer { b in
@@ -96,10 +97,15 @@ extension Tensor<Float> {
                     while i + 8 <= count {
                         let sum = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
                             + UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-                        UnsafeMutableRawPointer(y + i).storeBytes(of: sum, as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(y + i).storeBytes(of: relu ? sum.replacing(with: 0, where: sum .< 0) : sum,
+                                                                  as: SIMD8<Float>.self)
                         i += 8
                     }
-                    while i < count { y[i] = a[i] + b[i]; i += 1 }
+                    while i < count {
+                        let sum = a[i] + b[i]
+                        y[i] = relu && sum < 0 ? 0 : sum
+                        i += 1
+                    }
                 }
             }
             initialized = count

@@ -23,6 +23,10 @@ extension Sequential {
     /// parameters or a mode are copied, and only parameter-free layers (activations, pooling,
     /// padding, flatten) and modules of types ConvKit does not know are shared.
     ///
+    /// A `ReLU` that directly follows a convolution or a ``Residual`` block is fused into it
+    /// (``ConvolutionLayer/fusesReLU``, ``Residual/fusesReLU``): clamped in the same pass as the
+    /// convolution's output or the block's sum, instead of one more pass over memory.
+    ///
     /// The state_dict names of the result differ from this network's (the folded layers are gone).
     public func foldingBatchNorm() -> Sequential {
         let folded = Sequential(BatchNormFolding.fold(layers))
@@ -40,14 +44,27 @@ enum BatchNormFolding {
         while index < layers.endIndex {
             let layer = layers[index]
             let next = index + 1 < layers.endIndex ? layers[index + 1] : nil
+            var produced: (any Module)?
             if let conv = layer as? ConvolutionLayer, let norm = next as? BatchNormLayer,
                let merged = merge(conv, norm) {
-                result.append(merged)
+                produced = merged
                 index += 2
-                continue
+            } else {
+                produced = inferenceCopy(layer)
+                index += 1
             }
-            if let copy = inferenceCopy(layer) { result.append(copy) }
-            index += 1
+            guard let module = produced else { continue }
+            // A ReLU right after a convolution or a residual block runs in the same pass.
+            if index < layers.endIndex, let activation = layers[index] as? ActivationLayer, activation.activation == .relu {
+                if let conv = module as? ConvolutionLayer {
+                    conv.fusesReLU = true
+                    index += 1
+                } else if let block = module as? Residual {
+                    block.fusesReLU = true
+                    index += 1
+                }
+            }
+            result.append(module)
         }
         return result
     }

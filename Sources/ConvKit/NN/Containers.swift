@@ -22,8 +22,13 @@ public final class Residual: Module {
     public var children: [(name: String, module: any Module)] {
         [("body", body)] + (shortcut.layers.isEmpty ? [] : [("shortcut", shortcut)])
     }
+    /// Whether a ReLU is applied to the sum in the same pass (set by ``Sequential/foldingBatchNorm()``
+    /// when the block is followed by `nn.ReLU`, as in ResNet).
+    public var fusesReLU = false
+
     public func callAsFunction(_ input: Variable) throws -> Variable {
-        try body(input).adding(try shortcut(input))
+        let sum = try body(input), skip = try shortcut(input)
+        return fusesReLU ? try sum.addingWithReLU(skip) : try sum.adding(skip)
     }
 }
 

@@ -82,8 +82,12 @@ public class ConvolutionLayer: Module {
         }
     }
 
+    /// Whether a ReLU follows in the same pass (set by ``Sequential/foldingBatchNorm()`` when the
+    /// convolution is followed by `nn.ReLU`; an inference fusion, differentiable as two steps).
+    public var fusesReLU = false
+
     public func callAsFunction(_ input: Variable) throws -> Variable {
-        try Variable.convolution(input, weight: weight, bias: bias, plan: plan(for: input.shape))
+        try Variable.convolution(input, weight: weight, bias: bias, plan: plan(for: input.shape), fusingReLU: fusesReLU)
     }
 }
 

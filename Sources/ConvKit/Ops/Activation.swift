@@ -9,25 +9,13 @@ extension Activation {
         let output = [Float](unsafeUninitializedCapacity: x.count) { y, initialized in
             x.withUnsafeBufferPointer { x in
                 switch self {
-                case .relu: relu(x, into: y)
+                case .relu: if let source = x.baseAddress, let destination = y.baseAddress { applyReLU(source, into: destination, count: x.count) }
                 default: for i in x.indices { y[i] = value(x[i]) }
                 }
             }
             initialized = x.count
         }
         return Tensor(uncheckedShape: x.shape, scalars: output)
-    }
-
-    /// `max(x, 0)` (NaN stays NaN, as in PyTorch), eight lanes at a time.
-    private func relu(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
-        guard let source = x.baseAddress, let destination = y.baseAddress else { return }
-        var i = 0
-        while i + 8 <= x.count {
-            let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(destination + i).storeBytes(of: v.replacing(with: 0, where: v .< 0), as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < x.count { destination[i] = max(source[i], 0); i += 1 }
     }
 
     /// `∂L/∂x = ∂L/∂y · f′(x)`.
@@ -94,4 +82,23 @@ extension Activation {
         case .identity, .softmax, .logSoftmax: return 1
         }
     }
+}
+
+/// `y = max(x, 0)` over `count` floats (NaN stays NaN, as in PyTorch), eight lanes at a time;
+/// `source` may be `destination` (in place). Also the epilogue of convolutions that fuse a ReLU.
+@inline(__always)
+func applyReLU(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(destination + i).storeBytes(of: v.replacing(with: 0, where: v .< 0), as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count { destination[i] = source[i] < 0 ? 0 : source[i]; i += 1 }
+}
+
+/// ``applyReLU(_:into:count:)`` in place.
+@inline(__always)
+func applyReLU(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    applyReLU(UnsafePointer(values), into: values, count: count)
 }

@@ -16,8 +16,11 @@ extension ConvolutionPlan {
     }
 
     func runFast(_ fast: FastConvolution, _ input: Tensor<Float>, weight: Tensor<Float>,
-                 bias: Tensor<Float>?) throws -> Tensor<Float> {
-        if fast.shape.isEmpty { return try run(input, weight: weight, bias: bias) }
+                 bias: Tensor<Float>?, relu: Bool) throws -> Tensor<Float> {
+        if fast.shape.isEmpty {
+            let output = try run(input, weight: weight, bias: bias)
+            return relu ? Activation.relu(output) : output
+        }
         try checkOperands(input, weight)
         try checkBias(bias)
         let count = outputShape.reduce(1, *)
@@ -34,12 +37,13 @@ extension ConvolutionPlan {
                                         channels: producedChannels, plane: outputPlane)
                         }
                     }
+                    if relu, let y = y.baseAddress { applyReLU(y, count: count) }
                 } else {
                     let x = prePad.map { $0.run(input, value: 0) } ?? input
                     x.withUnsafeBufferPointer { x in
                         withOptionalPointer(bias) { b in
                             fast.forward(input: x.baseAddress!, weight: w.baseAddress!, bias: b, output: y.baseAddress!,
-                                         weightStorage: Runtime.cachesPreparedWeights ? weight.scalars : nil)
+                                         weightStorage: Runtime.cachesPreparedWeights ? weight.scalars : nil, relu: relu)
                         }
                     }
                 }

@@ -204,9 +204,15 @@ public struct ConvolutionPlan: Sendable {
     var producedChannels: Int { isTransposed ? channels.inChannels : channels.outChannels }
 
     /// Runs the convolution. `bias` is required exactly when the plan has one.
-    public func forward(_ input: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>? = nil) throws -> Tensor<Float> {
-        if let fast { return try runFast(fast, input, weight: weight, bias: bias) }
-        return try run(input, weight: weight, bias: bias)
+    ///
+    /// With `fusingReLU`, the result is `relu(conv(x))` computed in the same pass (each output block
+    /// is clamped while it is still in cache; NaN stays NaN, as in `torch.relu`): an inference
+    /// fusion, with no gradient of its own.
+    public func forward(_ input: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>? = nil,
+                        fusingReLU: Bool = false) throws -> Tensor<Float> {
+        if let fast { return try runFast(fast, input, weight: weight, bias: bias, relu: fusingReLU) }
+        let output = try run(input, weight: weight, bias: bias)
+        return fusingReLU ? Activation.relu(output) : output
     }
 
     /// Gradients of the loss with respect to input, weight and bias, given `gradOutput`

@@ -33,7 +33,7 @@ struct DepthwiseConvolution {
     }
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 output y: UnsafeMutablePointer<Float>, kernels: KernelTable) {
+                 output y: UnsafeMutablePointer<Float>, kernels: KernelTable, relu: Bool = false) {
         let s = shape, mult = multiplier, area = s.kernelArea
         let source = FastConvolution(shape: s, algorithm: .gemm).forwardSource(nr: kernels.nr)
         let taps = forwardTaps(source)
@@ -50,8 +50,10 @@ struct DepthwiseConvolution {
                     source.fillChannel(plane, from: x + item * s.inPlane)
                     for m in 0..<mult {
                         let oc = c * mult + m
+                        let out = y + (n * s.outChannels + oc) * s.outPlane
                         windowSum(plane, taps.baseAddress, w + oc * area, area, bias?[oc] ?? 0,
-                                  s.outH, source.pitch, s.outW, y + (n * s.outChannels + oc) * s.outPlane, s.outW, 1)
+                                  s.outH, source.pitch, s.outW, out, s.outW, 1)
+                        if relu { applyReLU(out, count: s.outPlane) }
                     }
                 }
             }

@@ -61,30 +61,30 @@ struct FastConvolution: Sendable {
         }
     }
 
-    /// `y = x ⋆ w + bias` (bias per output channel, optional). `y` is overwritten. With
+    /// `y = x ⋆ w + bias` (bias per output channel, optional), then `max(y, 0)` with `relu`. `y` is overwritten. With
     /// `weightStorage` (the array `w` points into), the prepared weights are cached by its identity
     /// (``PackedWeightCache``): repeated calls with the same weight tensor prepare them once.
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 output y: UnsafeMutablePointer<Float>, weightStorage: [Float]? = nil) {
+                 output y: UnsafeMutablePointer<Float>, weightStorage: [Float]? = nil, relu: Bool = false) {
         let kernels = Runtime.kernels
         switch algorithm {
         case .depthwise:
-            DepthwiseConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels)
+            DepthwiseConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels, relu: relu)
         case .pointwise:
             let problem = pointwiseProblem()
             withPackedWeights(problem, w, weightStorage, kernels) { packed in
-                problem.run(packedA: packed, src: x, dst: y, bias: bias, kernels: kernels)
+                problem.run(packedA: packed, src: x, dst: y, bias: bias, kernels: kernels, relu: relu)
             }
         case .winograd:
             WinogradConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels,
-                                                      weightStorage: weightStorage)
+                                                      weightStorage: weightStorage, relu: relu)
         default:
             let source = forwardSource(nr: kernels.nr)
             let problem = forwardProblem(source)
             withPackedWeights(problem, w, weightStorage, kernels) { packed in
                 BufferCache.shared.with(source.count(batch: shape.batch)) { buffer in
                     source.fill(buffer, from: x, batch: shape.batch)
-                    problem.run(packedA: packed, src: buffer, dst: y, bias: bias, kernels: kernels)
+                    problem.run(packedA: packed, src: buffer, dst: y, bias: bias, kernels: kernels, relu: relu)
                 }
             }
         }

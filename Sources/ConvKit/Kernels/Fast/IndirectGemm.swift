@@ -96,7 +96,7 @@ struct IndirectGemm {
     /// Runs the problem with A already packed by ``packA(_:kernels:into:)`` for the same kernels
     /// and thread count.
     func run(packedA: UnsafePointer<Float>, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
-             bias: UnsafePointer<Float>?, kernels: KernelTable) {
+             bias: UnsafePointer<Float>?, kernels: KernelTable, relu: Bool = false) {
         guard m > 0, gridH > 0, pitch > 0, validW > 0, batch > 0, groups > 0 else { return }
         let nr = kernels.nr, mr = kernels.mr
         let positions = gridH * pitch
@@ -182,6 +182,10 @@ struct IndirectGemm {
                             }
                         }
                         k0 += kcb
+                    }
+                    if relu {
+                        // The fused activation, on the item's block while it is in cache.
+                        for r in 0..<rows { applyReLU(c + r * ldc, count: tiles * nr) }
                     }
                     if !inPlace {
                         // Scatter the valid positions, one grid row segment at a time.

@@ -37,7 +37,8 @@ struct WinogradConvolution {
     }
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 output y: UnsafeMutablePointer<Float>, kernels: KernelTable, weightStorage: [Float]? = nil) {
+                 output y: UnsafeMutablePointer<Float>, kernels: KernelTable, weightStorage: [Float]? = nil,
+                 relu: Bool = false) {
         let s = shape
         let cin = s.inChannels, cout = s.outChannels
         let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4
@@ -105,7 +106,7 @@ struct WinogradConvolution {
         parallelFor(s.batch * cout) { range, _ in
             for item in range {
                 let c = item / s.batch, n = item % s.batch
-                output(m + c * tilesPad + n * tilesPerImage, cout * tilesPad, tilesY, tilesX, bias?[c] ?? 0,
+                output(m + c * tilesPad + n * tilesPerImage, cout * tilesPad, tilesY, tilesX, bias?[c] ?? 0, relu ? 1 : 0,
                        y + (n * cout + c) * s.outPlane, s.outH, s.outW)
             }
         }
