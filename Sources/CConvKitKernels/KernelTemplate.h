@@ -319,8 +319,8 @@ void CK_NAME(window_dot)(const float *src, const long *off, long ntaps, const fl
 }
 
 /// Running maximum and argmax over NT taps for j < n rounded up to VW (see ck_max_pool_fn).
-CK_INLINE void ck_max_taps(const long NT, const float *src, const long *off, const int32_t *toff, int first,
-                           const int32_t *base, const int32_t *first_index, float *v, int32_t *ix, long n) {
+CK_INLINE void ck_max_taps(const long NT, const int WANT_INDEX, const float *src, const long *off, const int32_t *toff,
+                           int first, const int32_t *base, const int32_t *first_index, float *v, int32_t *ix, long n) {
     const float *p[9];
     ck_vi to[9];
     for (long t = 0; t < NT; t++) {
@@ -331,21 +331,23 @@ CK_INLINE void ck_max_taps(const long NT, const float *src, const long *off, con
         ck_vf best[2];
         ck_vi index[2], b[2];
         for (long u = 0; u < 2; u++) {
-            b[u] = *(const ck_viu *)(base + j + u * CK_VW);
             best[u] = first ? ck_splat(-__builtin_inff()) : ck_load(v + j + u * CK_VW);
-            index[u] = first ? *(const ck_viu *)(first_index + j + u * CK_VW) : *(const ck_viu *)(ix + j + u * CK_VW);
+            if (WANT_INDEX) {
+                b[u] = *(const ck_viu *)(base + j + u * CK_VW);
+                index[u] = first ? *(const ck_viu *)(first_index + j + u * CK_VW) : *(const ck_viu *)(ix + j + u * CK_VW);
+            }
         }
         for (long t = 0; t < NT; t++) {
             for (long u = 0; u < 2; u++) {
                 const ck_vf x = ck_load(p[t] + j + u * CK_VW);
                 const ck_vi take = (x > best[u]) | (x != x);
                 best[u] = (ck_vf)(((ck_vi)x & take) | ((ck_vi)best[u] & ~take));
-                index[u] = ((b[u] + to[t]) & take) | (index[u] & ~take);
+                if (WANT_INDEX) index[u] = ((b[u] + to[t]) & take) | (index[u] & ~take);
             }
         }
         for (long u = 0; u < 2; u++) {
             ck_store(v + j + u * CK_VW, best[u]);
-            *(ck_viu *)(ix + j + u * CK_VW) = index[u];
+            if (WANT_INDEX) *(ck_viu *)(ix + j + u * CK_VW) = index[u];
         }
     }
 }
@@ -365,18 +367,13 @@ void CK_NAME(max_pool)(const float *src, const long *off, const int32_t *toff, l
             const long *o = off + t0;
             const int32_t *to = toff + t0;
             const int f = t0 == 0;
-            switch (nt) {
-            case 9: ck_max_taps(9, s, o, to, f, base + j0, first + j0, v, ix, n); break;
-            case 8: ck_max_taps(8, s, o, to, f, base + j0, first + j0, v, ix, n); break;
-            case 7: ck_max_taps(7, s, o, to, f, base + j0, first + j0, v, ix, n); break;
-            case 6: ck_max_taps(6, s, o, to, f, base + j0, first + j0, v, ix, n); break;
-            case 5: ck_max_taps(5, s, o, to, f, base + j0, first + j0, v, ix, n); break;
-            case 4: ck_max_taps(4, s, o, to, f, base + j0, first + j0, v, ix, n); break;
-            case 3: ck_max_taps(3, s, o, to, f, base + j0, first + j0, v, ix, n); break;
-            case 2: ck_max_taps(2, s, o, to, f, base + j0, first + j0, v, ix, n); break;
-            case 1: ck_max_taps(1, s, o, to, f, base + j0, first + j0, v, ix, n); break;
-            default: ck_max_taps(0, s, o, to, f, base + j0, first + j0, v, ix, n); break;
-            }
+            // The argmax bookkeeping only when indices are wanted (a pass without them is cheaper).
+#define CK_MAX_CASE(t, w) case t: ck_max_taps(t, w, s, o, to, f, base + j0, first + j0, v, ix, n); break;
+#define CK_MAX_SWITCH(w) switch (nt) { CK_MAX_CASE(9, w) CK_MAX_CASE(8, w) CK_MAX_CASE(7, w) CK_MAX_CASE(6, w) \
+    CK_MAX_CASE(5, w) CK_MAX_CASE(4, w) CK_MAX_CASE(3, w) CK_MAX_CASE(2, w) CK_MAX_CASE(1, w) CK_MAX_CASE(0, w) default: break; }
+            if (indices) { CK_MAX_SWITCH(1) } else { CK_MAX_SWITCH(0) }
+#undef CK_MAX_SWITCH
+#undef CK_MAX_CASE
             if (ntaps == 0) break;
         }
         long y = j0 / pitch, x = j0 % pitch;

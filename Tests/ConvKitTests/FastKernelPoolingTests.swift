@@ -80,6 +80,11 @@ struct FastKernelPoolingTests {
             let same = zip(result.output.scalars, expected.scalars).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
             #expect(same, "\(label): forward differs from the reference")
             #expect(result.indices == expectedIndices, "\(label): indices differ from the reference")
+            // Without indices (inference): the same values, no indices.
+            let valuesOnly = try plan.forward(x, returningIndices: false)
+            #expect(valuesOnly.indices == nil)
+            let sameValues = zip(valuesOnly.output.scalars, expected.scalars).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+            #expect(sameValues, "\(label): forward without indices differs from the reference")
             let gradient = try plan.backward(gradOutput: g, indices: result.indices)
             let error = gradient.maxAbsDifference(expectedGradient) ?? .infinity
             let scale = max(expectedGradient.scalars.map(abs).max() ?? 0, 1)

@@ -28,7 +28,7 @@ extension Variable {
 
     /// Max, average or adaptive pooling prepared by `plan`.
     public static func pooling(_ input: Variable, plan: PoolingPlan) throws -> Variable {
-        let pooled = try plan.forward(input.value)
+        let pooled = try plan.forward(input.value, returningIndices: Autograd.isEnabled && input.requiresGrad)
         return result(pooled.output, of: [input]) { [try plan.backward(gradOutput: $0, indices: pooled.indices)] }
     }
 

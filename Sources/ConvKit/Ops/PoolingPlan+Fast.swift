@@ -1,18 +1,20 @@
 /// The `Float` fast path of ``PoolingPlan`` (``FastPooling``); `run` / `gradient` stay the
 /// reference and serve `Double`.
 extension PoolingPlan {
-    func runFast(_ fast: FastPooling, _ input: Tensor<Float>) throws -> PoolingResult {
+    func runFast(_ fast: FastPooling, _ input: Tensor<Float>, returningIndices: Bool) throws -> PoolingResult {
         try checkShape(input, inputShape, op: op, argument: "input")
         let count = outputShape.reduce(1, *)
         let kernels = Runtime.kernels
-        var indices: [Int] = []
+        var indices: [Int]?
         let output = [Float](unsafeUninitializedCapacity: count) { y, initialized in
             input.withUnsafeBufferPointer { x in
-                if fast.isMax {
+                if fast.isMax && returningIndices {
                     indices = [Int](unsafeUninitializedCapacity: count) { i, done in
                         fast.maxForward(input: x.baseAddress!, output: y.baseAddress!, indices: i.baseAddress!, kernels: kernels)
                         done = count
                     }
+                } else if fast.isMax {
+                    fast.maxForward(input: x.baseAddress!, output: y.baseAddress!, indices: nil, kernels: kernels)
                 } else {
                     fast.averageForward(input: x.baseAddress!, output: y.baseAddress!, kernels: kernels)
                 }
@@ -20,7 +22,7 @@ extension PoolingPlan {
             initialized = count
         }
         return PoolingResult(output: Tensor(uncheckedShape: outputShape, scalars: output),
-                             indices: fast.isMax ? Tensor(uncheckedShape: outputShape, scalars: indices) : nil)
+                             indices: indices.map { Tensor(uncheckedShape: outputShape, scalars: $0) })
     }
 
     func gradientFast(_ fast: FastPooling, _ gradOutput: Tensor<Float>, indices: Tensor<Int>?) throws -> Tensor<Float> {

@@ -127,12 +127,15 @@ public struct PoolingPlan: Sendable {
 
     var isMax: Bool { reduction == .max }
 
-    /// Pools `input`; max pooling also returns the argmax indices.
-    public func forward(_ input: Tensor<Float>) throws -> PoolingResult {
+    /// Pools `input`; max pooling also returns the argmax indices unless `returningIndices` is
+    /// false (inference: the fast kernel then skips the argmax bookkeeping).
+    public func forward(_ input: Tensor<Float>, returningIndices: Bool = true) throws -> PoolingResult {
         // (Empty tensors take the reference path: it needs no buffers.)
-        if let fast, input.count > 0, outputShape.reduce(1, *) > 0 { return try runFast(fast, input) }
+        if let fast, input.count > 0, outputShape.reduce(1, *) > 0 {
+            return try runFast(fast, input, returningIndices: returningIndices)
+        }
         let (output, indices) = try run(input)
-        return PoolingResult(output: output, indices: indices)
+        return PoolingResult(output: output, indices: returningIndices ? indices : nil)
     }
 
     /// The gradient with respect to the input. Max pooling needs the `indices` its forward pass returned.

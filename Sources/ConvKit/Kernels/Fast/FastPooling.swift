@@ -80,7 +80,7 @@ struct FastPooling: Sendable {
     }
 
     func maxForward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
-                    indices: UnsafeMutablePointer<Int>, kernels: KernelTable) {
+                    indices: UnsafeMutablePointer<Int>?, kernels: KernelTable) {
         let s = shape
         let source = source(nr: kernels.nr)
         let offsets = tapOffsets(source)
@@ -116,7 +116,7 @@ struct FastPooling: Sendable {
                 source.fillOverreadRoom(plane, count: scratchCount)
                 for p in range {
                     source.fillChannel(plane, from: x + p * s.inPlane)
-                    let ind = UnsafeMutableRawPointer(indices + p * s.outPlane).assumingMemoryBound(to: Int64.self)
+                    let ind = indices.map { UnsafeMutableRawPointer($0 + p * s.outPlane).assumingMemoryBound(to: Int64.self) }
                     maxPool(plane, offsets.baseAddress, toff.baseAddress, s.kernelArea, base.baseAddress, first.baseAddress,
                             s.outH, pitch, s.outW, y + p * s.outPlane, ind)
                 }
