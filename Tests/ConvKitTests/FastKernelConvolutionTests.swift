@@ -50,6 +50,11 @@ struct FastKernelConvolutionTests {
         // partial last tile (batch 2).
         Case(input: [2, 6, 7, 9], weight: [25, 6, 3, 3], stride: 2, padding: 1),
         Case(input: [1, 16, 9, 9], weight: [24, 16, 3, 3], padding: 2, dilation: 2),
+        // Small maps with ≥ 64 output channels: positions as GEMM rows (PositionRowsGemm), across
+        // K blocks, images and stride phases, and a 1×1.
+        Case(input: [1, 64, 7, 7], weight: [64, 64, 3, 3], padding: 1),
+        Case(input: [3, 8, 13, 13], weight: [96, 8, 3, 3], stride: 2, padding: 1),
+        Case(input: [1, 8, 7, 7], weight: [64, 8, 1, 1]),
         // Position blocks of the weight gradient (> 512 positions), stride phases.
         Case(input: [1, 4, 26, 30], weight: [5, 4, 3, 3], padding: 1),
         Case(input: [2, 4, 23, 21], weight: [6, 4, 3, 3], stride: 2, padding: 1),
@@ -294,5 +299,47 @@ struct FastKernelConvolutionTests {
         #expect(try planned([1, 512, 7, 7], 512) == .gemm)
         let volume = try ConvolutionPlan(spatialRank: 3, inputShape: [1, 2, 3, 3, 3], weightShape: [2, 2, 1, 1, 1], hasBias: false)
         #expect(volume.algorithm == .reference)
+    }
+}
+
+/// The turned-around GEMM (positions as rows) is chosen where it saves register tiles, and gives
+/// bitwise the same results as the usual orientation.
+@Suite("Positions as GEMM rows")
+struct PositionRowsGemmTests {
+    @Test("chosen for small maps with many channels, and bitwise equal to the usual orientation")
+    func sameAsUsual() throws {
+        let kernels = Runtime.kernels
+        for (input, outChannels, k, stride) in [([1, 64, 7, 7], 64, 3, 1), ([3, 8, 13, 13], 96, 3, 2), ([1, 8, 7, 7], 64, 1, 1)] {
+            var rng = RandomGenerator(seed: 77)
+            let plan = try ConvolutionPlan(spatialRank: 2, inputShape: input, weightShape: [outChannels, input[1], k, k], hasBias: true,
+                                           stride: Dims(integerLiteral: stride), padding: Padding(integerLiteral: k / 2))
+            let fast = try #require(plan.fast)
+            let source = fast.forwardSource(nr: kernels.nr)
+            let problem = fast.algorithm == .pointwise ? fast.pointwiseProblem() : fast.forwardProblem(source)
+            #expect(PositionRowsGemm.isWorthwhile(problem, kernels: kernels), "\(input) → \(outChannels)")
+            let x: Tensor<Float> = rng.tensor(input), w: Tensor<Float> = rng.tensor([outChannels, input[1], k, k])
+            let b: Tensor<Float> = rng.tensor([outChannels])
+            let turned = try plan.forward(x, weight: w, bias: b)
+            // The usual orientation, run directly.
+            var usual = [Float](repeating: 0, count: plan.outputShape.reduce(1, *))
+            x.withUnsafeBufferPointer { x in w.withUnsafeBufferPointer { w in b.withUnsafeBufferPointer { b in
+                usual.withUnsafeMutableBufferPointer { y in
+                    if fast.algorithm == .pointwise {
+                        problem.run(a: w.baseAddress!, src: x.baseAddress!, dst: y.baseAddress!, bias: b.baseAddress!, kernels: kernels)
+                    } else {
+                        BufferCache.shared.with(source.count(batch: input[0])) { buffer in
+                            source.fill(buffer, from: x.baseAddress!, batch: input[0])
+                            problem.run(a: w.baseAddress!, src: buffer, dst: y.baseAddress!, bias: b.baseAddress!, kernels: kernels)
+                        }
+                    }
+                }
+            } } }
+            #expect(turned.scalars == usual, "\(input) → \(outChannels): the orientations differ")
+        }
+        // Not for large maps, grouped layers or few channels.
+        let large = try ConvolutionPlan(spatialRank: 2, inputShape: [1, 64, 56, 56], weightShape: [64, 64, 3, 3], hasBias: false,
+                                        stride: 2, padding: 1)
+        #expect(!PositionRowsGemm.isWorthwhile(try #require(large.fast).forwardProblem(large.fast!.forwardSource(nr: kernels.nr)),
+                                               kernels: kernels))
     }
 }

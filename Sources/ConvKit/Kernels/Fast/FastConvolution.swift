@@ -72,6 +72,10 @@ struct FastConvolution: Sendable {
             DepthwiseConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels, relu: relu)
         case .pointwise:
             let problem = pointwiseProblem()
+            if PositionRowsGemm.isWorthwhile(problem, kernels: kernels) {
+                runPositionRows(problem, w, weightStorage, src: x, dst: y, bias: bias, relu: relu, kernels: kernels)
+                return
+            }
             withPackedWeights(problem, w, weightStorage, kernels) { packed in
                 problem.run(packedA: packed, src: x, dst: y, bias: bias, kernels: kernels, relu: relu)
             }
@@ -81,12 +85,28 @@ struct FastConvolution: Sendable {
         default:
             let source = forwardSource(nr: kernels.nr)
             let problem = forwardProblem(source)
-            withPackedWeights(problem, w, weightStorage, kernels) { packed in
-                BufferCache.shared.with(source.count(batch: shape.batch)) { buffer in
-                    source.fill(buffer, from: x, batch: shape.batch)
+            BufferCache.shared.with(source.count(batch: shape.batch)) { buffer in
+                source.fill(buffer, from: x, batch: shape.batch)
+                if PositionRowsGemm.isWorthwhile(problem, kernels: kernels) {
+                    runPositionRows(problem, w, weightStorage, src: buffer, dst: y, bias: bias, relu: relu, kernels: kernels)
+                    return
+                }
+                withPackedWeights(problem, w, weightStorage, kernels) { packed in
                     problem.run(packedA: packed, src: buffer, dst: y, bias: bias, kernels: kernels, relu: relu)
                 }
             }
+        }
+    }
+
+    /// Runs `problem` turned around (``PositionRowsGemm``), its packed weights cached like A's.
+    private func runPositionRows(_ problem: IndirectGemm, _ w: UnsafePointer<Float>, _ storage: [Float]?,
+                                 src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
+                                 relu: Bool, kernels: KernelTable) {
+        let turned = PositionRowsGemm(problem: problem)
+        let layout = [2, problem.m, problem.k, problem.lda, kernels.nr, kernels.isa.rawValue]
+        withPrepared(count: turned.packedWeightCount(kernels), layout: layout, storage: storage,
+                     build: { turned.packWeights(w, kernels: kernels, into: $0) }) { packed in
+            turned.run(packedWeights: packed, src: src, dst: dst, bias: bias, relu: relu, kernels: kernels)
         }
     }
 
@@ -94,19 +114,24 @@ struct FastConvolution: Sendable {
     /// storage is known, else packed into a temporary buffer.
     private func withPackedWeights(_ problem: IndirectGemm, _ w: UnsafePointer<Float>, _ storage: [Float]?,
                                    _ kernels: KernelTable, _ body: (UnsafePointer<Float>) -> Void) {
-        let count = max(problem.groups * problem.m * problem.k, 1)
+        let layout = [0, problem.groups, problem.m, problem.k, problem.lda, problem.aGroupStride,
+                      problem.rowBlock(kernels), kernels.mr, kernels.isa.rawValue]
+        withPrepared(count: problem.groups * problem.m * problem.k, layout: layout, storage: storage,
+                     build: { problem.packA(w, kernels: kernels, into: $0) }, body)
+    }
+
+    /// Calls `body` with weights prepared by `build` (into `count` floats): cached under `layout`
+    /// by the identity of `storage` when it is known, else built into a temporary buffer.
+    private func withPrepared(count: Int, layout: [Int], storage: [Float]?, build: (UnsafeMutablePointer<Float>) -> Void,
+                              _ body: (UnsafePointer<Float>) -> Void) {
         guard let storage else {
-            BufferCache.shared.with(count) { packed in
-                problem.packA(w, kernels: kernels, into: packed)
+            BufferCache.shared.with(max(count, 1)) { packed in
+                build(packed)
                 body(packed)
             }
             return
         }
-        let layout = [0, problem.groups, problem.m, problem.k, problem.lda, problem.aGroupStride,
-                      problem.rowBlock(kernels), kernels.mr, kernels.isa.rawValue]
-        let entry = PackedWeightCache.shared.prepared(storage, layout: layout, count: count) {
-            problem.packA(w, kernels: kernels, into: $0)
-        }
+        let entry = PackedWeightCache.shared.prepared(storage, layout: layout, count: max(count, 1), build: build)
         withExtendedLifetime(entry) { body(entry.pointer) }
     }
 
