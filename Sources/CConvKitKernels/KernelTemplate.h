@@ -235,6 +235,9 @@ CK_INLINE void ck_flat_taps(const long NT, const float *src, const long *off, co
     }
 }
 
+// no_builtin: the valid columns of each grid row are copied inline, not by a memcpy call per row
+// (short rows of small maps).
+__attribute__((no_builtin("memcpy", "memmove")))
 void CK_NAME(window_sum)(const float *src, const long *off, const float *w, long ntaps, float init,
                          long oh, long pitch, long ow, float *out, long o_rs, long o_cs) {
     enum { CHUNK = 512 };

@@ -14,9 +14,9 @@ import CConvKitKernels
 struct IndirectGemm {
     /// Row tiles sharing a column tile from which its K block of B is first gathered into a contiguous
     /// panel (one aligned L1-resident block instead of `kc` scattered runs). Measured on one thread:
-    /// 4–18 % faster for 3×3/1×1 layers with ≥ 64 output channels (most with stride 2); slower for
-    /// grouped layers with 8 rows per group, where the gather is not amortised.
-    static let gatherThreshold = 4
+    /// 4–18 % faster for 3×3/1×1 layers with ≥ 64 output channels (11+ row tiles, most with stride
+    /// 2); 7–14 % slower with 2–6 row tiles (32 channels, or 8 per group), where it is not amortised.
+    static let gatherThreshold = 8
     var batch = 1
     var groups = 1
     var m = 0
