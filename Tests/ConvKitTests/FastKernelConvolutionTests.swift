@@ -247,6 +247,39 @@ struct FastKernelConvolutionTests {
         }
     }
 
+    @Test("dilated Winograd (one undilated layer per input phase) stays within 2e-4 of the reference",
+          arguments: [([1, 16, 33, 33], 8, [2, 2], [2, 2]), ([2, 8, 10, 13], 5, [2, 3], [2, 3]), ([1, 16, 9, 9], 4, [4, 4], [2, 2]),
+                      ([1, 4, 7, 8], 3, [3, 0], [3, 1])])
+    func dilatedWinograd(_ input: [Int], _ outChannels: Int, _ padding: [Int], _ dilation: [Int]) throws {
+        var rng = RandomGenerator(seed: 23)
+        let x: Tensor<Float> = rng.tensor(input)
+        let w: Tensor<Float> = rng.tensor([outChannels, input[1], 3, 3])
+        let b: Tensor<Float> = rng.tensor([outChannels])
+        func plan(_ algorithm: ConvAlgorithm) throws -> ConvolutionPlan {
+            try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true,
+                                padding: .explicit(padding), dilation: Dims(dilation), algorithm: algorithm)
+        }
+        let expected = try plan(.reference).forward(x, weight: w, bias: b)
+        for threads in [1, 3] {
+            try Runtime.$override.withValue(.init(threadCount: threads)) {
+                let y = try plan(.winograd).forward(x, weight: w, bias: b)
+                let error = y.maxAbsDifference(expected) ?? .infinity
+                let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-6)
+                #expect(error <= 2e-4 * scale, "dilated winograd x\(input) d\(dilation): error \(error / scale)")
+                #expect(try plan(.winograd).forward(x, weight: w, bias: b, fusingReLU: true) == Activation.relu(y))
+            }
+        }
+        // Padding that is not a multiple of the dilation has no phase split.
+        #expect(throws: ConvKitError.self) {
+            try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true, padding: 1,
+                                dilation: 2, algorithm: .winograd)
+        }
+        // DeepLab's atrous layer takes it.
+        let atrous = try ConvolutionPlan(spatialRank: 2, inputShape: [1, 256, 33, 33], weightShape: [256, 256, 3, 3],
+                                         hasBias: true, padding: 2, dilation: 2)
+        #expect(atrous.algorithm == .winograd)
+    }
+
     @Test("prepared weights are cached by identity and never stale", arguments: [ConvAlgorithm.gemm, .pointwise, .winograd])
     func weightCache(_ algorithm: ConvAlgorithm) throws {
         var rng = RandomGenerator(seed: 31)

@@ -13,8 +13,9 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable, CustomStringConvertib
     /// One input channel per group (depthwise, any channel multiplier): a direct sliding-window
     /// kernel per plane.
     case depthwise
-    /// 3×3, stride 1, no dilation, one group: Winograd F(4×4, 3×3) for the forward pass (4× fewer
-    /// multiplies; rounding within 2·10⁻⁴ of the reference), the GEMM paths for the gradients.
+    /// 3×3, stride 1, one group, padding a multiple of the dilation: Winograd F(4×4, 3×3) for the
+    /// forward pass (4× fewer multiplies; a dilated layer runs as one undilated layer per input
+    /// phase; rounding within 2·10⁻⁴ of the reference), the GEMM paths for the gradients.
     case winograd
 
     public var description: String { rawValue }
@@ -50,7 +51,7 @@ struct FastConvolution: Sendable {
             return .success(.pointwise)
         case .winograd:
             guard let shape, WinogradConvolution.applies(to: shape) else {
-                return .failure(Unsupported(reason: "algorithm 'winograd' needs a 3×3 kernel with stride 1, dilation 1 and groups 1 in a 1-D or 2-D convolution"))
+                return .failure(Unsupported(reason: "algorithm 'winograd' needs a 3×3 kernel with stride 1, groups 1 and padding a multiple of the dilation in a 1-D or 2-D convolution"))
             }
             return .success(.winograd)
         case .depthwise:
