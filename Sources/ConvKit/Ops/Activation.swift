@@ -21,15 +21,39 @@ extension Activation {
     /// `∂L/∂x = ∂L/∂y · f′(x)`.
     public func backward(gradOutput: Tensor<Float>, input: Tensor<Float>) throws -> Tensor<Float> {
         try checkShape(gradOutput, input.shape, op: typeName, argument: "grad_output")
+        if case .relu = self { return reluBackward(gradOutput: gradOutput, input: input) }
         var gradInput = gradOutput.scalars
         gradInput.withUnsafeMutableBufferPointer { g in
             input.withUnsafeBufferPointer { x in
                 switch self {
-                case .relu: for i in g.indices where !(x[i] > 0) { g[i] = 0 }
                 case .identity: break
                 default: for i in g.indices { g[i] *= derivative(x[i]) }
                 }
             }
+        }
+        return Tensor(uncheckedShape: input.shape, scalars: gradInput)
+    }
+
+    /// ReLU's gradient in one pass into fresh storage, eight lanes at a time: `∂L/∂y` where
+    /// `x > 0`, else 0 — PyTorch's `threshold_backward` (`x <= 0 ? 0 : g`, so a NaN input passes
+    /// the gradient through).
+    private func reluBackward(gradOutput: Tensor<Float>, input: Tensor<Float>) -> Tensor<Float> {
+        let count = input.count
+        let gradInput = [Float](unsafeUninitializedCapacity: count) { gx, initialized in
+            gradOutput.withUnsafeBufferPointer { g in
+                input.withUnsafeBufferPointer { x in
+                    guard let g = g.baseAddress, let x = x.baseAddress, let gx = gx.baseAddress else { return }
+                    var i = 0
+                    while i + 8 <= count {
+                        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                        let d = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(gx + i).storeBytes(of: d.replacing(with: 0, where: v .<= 0), as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    while i < count { gx[i] = x[i] <= 0 ? 0 : g[i]; i += 1 }
+                }
+            }
+            initialized = count
         }
         return Tensor(uncheckedShape: input.shape, scalars: gradInput)
     }
