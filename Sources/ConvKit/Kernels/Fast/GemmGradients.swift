@@ -119,12 +119,14 @@ struct GemmGradients {
                 let src = gy + ng * mg * s.outPlane + oy * s.outW
                 for q in 0..<panels {
                     let dst = gyT + ((ng * panels + q) * positions + oy * pitch) * nr
-                    fillFloats(dst, 0, pitch * nr)
-                    for c in (q * nr)..<min(mg, (q + 1) * nr) {
-                        let row = src + c * s.outPlane
-                        let column = dst + (c - q * nr)
-                        for j in 0..<s.outW { column[j * nr] = row[j] }
+                    let first = q * nr, count = min(mg, first + nr) - first
+                    // Position by position: each position's NR values are one contiguous store run.
+                    for j in 0..<s.outW {
+                        let out = dst + j &* nr, column = src + (first &* s.outPlane &+ j)
+                        for c in 0..<count { out[c] = column[c &* s.outPlane] }
+                        for c in count..<nr { out[c] = 0 }
                     }
+                    fillFloats(dst + s.outW * nr, 0, (pitch - s.outW) * nr)
                 }
             }
         }
