@@ -217,7 +217,9 @@ struct FastKernelConvolutionTests {
                       ([1, 3, 3, 5], 2, 0),
                       // Rows of 4 (or 2, 8) tiles paired into one vector, with an odd last row.
                       ([1, 16, 14, 14], 8, 1), ([2, 16, 13, 15], 8, 1), ([1, 8, 10, 16], 4, 1), ([1, 16, 6, 6], 4, 1),
-                      ([1, 8, 28, 30], 3, 1)])
+                      ([1, 8, 28, 30], 3, 1),
+                      // Large enough for the input gradient to take Winograd too (the flipped weights).
+                      ([1, 16, 24, 24], 16, 1)])
     func winograd(_ input: [Int], _ outChannels: Int, _ padding: Int) throws {
         var rng = RandomGenerator(seed: 21)
         let x: Tensor<Float> = rng.tensor(input)

@@ -144,7 +144,7 @@ struct FastConvolution: Sendable {
         case .depthwise:
             DepthwiseConvolution(shape: shape).backwardInput(gradOutput: gy, weight: w, gradInput: gx, kernels: kernels)
         default:
-            if let adjoint = winogradAdjoint, algorithm == .winograd || WinogradConvolution.isWorthwhile(adjoint) {
+            if let adjoint = winogradAdjoint, WinogradConvolution.isWorthwhile(adjoint, weightsReused: false) {
                 // ∂L/∂x = ∂L/∂y ⋆ (weights transposed and flipped), a 3×3 stride-1 correlation too.
                 let s = shape, area = s.kernelArea
                 BufferCache.shared.with(s.outChannels * s.inChannels * area) { flipped in

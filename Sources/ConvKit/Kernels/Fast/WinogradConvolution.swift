@@ -41,14 +41,17 @@ struct WinogradConvolution {
     /// both channel counts are ≥ 128, so the GEMMs dwarf the transforms. Measured on the benchmark
     /// suite (1.3–2.2× over the GEMM path): 56×56 and 112×112 layers, and 14×14 with 256 channels
     /// (1.9×); 11×11 outputs with 32→64 channels lose 3× (transforms of tiny planes dominate).
-    static func isWorthwhile(_ s: ConvShape2D) -> Bool {
+    /// `weightsReused: false` (weights transformed on every call: the input gradient's flipped
+    /// weights) drops the channel-count case: there the weight transform is not amortised (the
+    /// 14×14×256 training step was 1.4× slower with it).
+    static func isWorthwhile(_ s: ConvShape2D, weightsReused: Bool = true) -> Bool {
         guard let p = phaseShape(s), s.inChannels >= 16, s.outChannels >= 16 else { return false }
         let tilesPerImage = ((p.outH + 3) / 4) * ((p.outW + 3) / 4)
         let tilesPadded = (p.batch * tilesPerImage + 15) / 16 * 16
         let saving = Double(9 * s.outH * s.outW * s.batch) / Double(36 * max(tilesPadded, 1))
         let coverage = Double(p.outH * p.outW) / Double(16 * tilesPerImage)
         let manyTiles = tilesPerImage >= 36 && coverage >= 0.8
-        return saving >= 2 && (manyTiles || min(s.inChannels, s.outChannels) >= 128)
+        return saving >= 2 && (manyTiles || weightsReused && min(s.inChannels, s.outChannels) >= 128)
     }
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
