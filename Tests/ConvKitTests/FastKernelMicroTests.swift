@@ -166,3 +166,37 @@ struct FastKernelMicroTests {
         }
     }
 }
+
+/// The fully connected layer's gradients on the GEMM micro-kernel against the same products in
+/// Double (the generic loops), over row counts around MR and feature counts around NR.
+@Suite("Linear gradients on the micro-kernel")
+struct LinearGradientKernelTests {
+    @Test("match the Double products", arguments: [(7, 19, 5), (64, 1600, 10), (1, 3, 1), (13, 33, 17)])
+    func matchesDouble(_ shape: (Int, Int, Int)) throws {
+        let (rows, inFeatures, outFeatures) = shape
+        var rng = RandomGenerator(seed: 91)
+        let x: Tensor<Float> = rng.tensor([rows, inFeatures])
+        let w: Tensor<Float> = rng.tensor([outFeatures, inFeatures])
+        let g: Tensor<Float> = rng.tensor([rows, outFeatures])
+        for threads in [1, 3] {
+            try Runtime.$override.withValue(.init(threadCount: threads)) {
+                let got = try linearBackward(gradOutput: g, input: x, weight: w)
+                var gx = [Double](repeating: 0, count: rows * inFeatures), gw = [Double](repeating: 0, count: outFeatures * inFeatures)
+                let gd = g.scalars.map(Double.init), xd = x.scalars.map(Double.init), wd = w.scalars.map(Double.init)
+                gd.withUnsafeBufferPointer { g in wd.withUnsafeBufferPointer { w in xd.withUnsafeBufferPointer { x in
+                    gx.withUnsafeMutableBufferPointer {
+                        LinearKernels.backwardInput(g, w, $0, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+                    }
+                    gw.withUnsafeMutableBufferPointer {
+                        LinearKernels.backwardWeight(g, x, $0, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+                    }
+                } } }
+                for (actual, expected) in [(try #require(got.input).scalars, gx), (try #require(got.weight).scalars, gw)] {
+                    let scale = max(expected.map(abs).max() ?? 0, 1)
+                    let error = zip(actual, expected).map { abs(Double($0) - $1) }.max() ?? 0
+                    #expect(error <= 1e-5 * scale, "\(shape) [\(threads) threads]: off by \(error)")
+                }
+            }
+        }
+    }
+}

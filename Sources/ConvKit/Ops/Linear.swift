@@ -83,6 +83,55 @@ enum LinearKernels {
         }
     }
 
+    /// `∂L/∂x = ∂L/∂y · W` on the GEMM micro-kernel.
+    static func backwardInput(_ g: UnsafeBufferPointer<Float>, _ w: UnsafeBufferPointer<Float>, _ gx: UnsafeMutableBufferPointer<Float>,
+                              rows: Int, inFeatures: Int, outFeatures: Int) {
+        guard let g = g.baseAddress, let w = w.baseAddress, let gx = gx.baseAddress, outFeatures > 0 else {
+            gx.update(repeating: 0); return
+        }
+        product(m: rows, n: inFeatures, k: outFeatures, a: g, aRowStride: outFeatures, aColumnStride: 1, b: w, c: gx)
+    }
+
+    /// `∂L/∂W = (∂L/∂y)ᵀ · x` on the GEMM micro-kernel.
+    static func backwardWeight(_ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, _ gw: UnsafeMutableBufferPointer<Float>,
+                               rows: Int, inFeatures: Int, outFeatures: Int) {
+        guard let g = g.baseAddress, let x = x.baseAddress, let gw = gw.baseAddress, rows > 0 else {
+            gw.update(repeating: 0); return
+        }
+        product(m: outFeatures, n: inFeatures, k: rows, a: g, aRowStride: 1, aColumnStride: outFeatures, b: x, c: gw)
+    }
+
+    /// `C = A · B` for row-major `B` (`k × n`) and `C` (`m × n`), `A[i, kk] = a[i·aRowStride + kk·aColumnStride]`:
+    /// register tiles of the micro-kernel in parallel, each element one fused multiply-add chain in
+    /// `kk` order (so the thread count never changes a result). The last, partial column tile reads
+    /// `B` from a zero-padded copy (the kernel reads whole vectors).
+    private static func product(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
+                                b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        let kernels = Runtime.kernels, mr = kernels.mr, nr = kernels.nr
+        let rowTiles = (m + mr - 1) / mr, columnTiles = (n + nr - 1) / nr
+        let gemm = kernels.gemm
+        parallelFor(rowTiles * columnTiles) { range, scratch in
+            scratch.reset()
+            scratch.reserve(floats: k * nr + 2 * mr)
+            let panel = scratch.floats(k * nr)
+            let rowPointers = UnsafeMutableRawPointer(scratch.floats(2 * mr)).bindMemory(to: UnsafePointer<Float>?.self, capacity: mr)
+            for item in range {
+                let i0 = (item / columnTiles) * mr, j0 = (item % columnTiles) * nr
+                let rows = min(mr, m - i0), columns = min(nr, n - j0)
+                for r in 0..<rows { rowPointers[r] = a + (i0 + r) * aRowStride }
+                var bTile = b + j0, ldb = n
+                if columns < nr {
+                    for kk in 0..<k {
+                        for j in 0..<nr { panel[kk * nr + j] = j < columns ? b[kk * n + j0 + j] : 0 }
+                    }
+                    bTile = UnsafePointer(panel)
+                    ldb = nr
+                }
+                gemm(rows, columns, k, rowPointers, aColumnStride, bTile, ldb, c + i0 * n + j0, n, 1, nil, 0)
+            }
+        }
+    }
+
     static func backwardInput<T: BinaryFloatingPoint>(_ g: UnsafeBufferPointer<T>, _ w: UnsafeBufferPointer<T>, _ gx: UnsafeMutableBufferPointer<T>,
                                                       rows: Int, inFeatures: Int, outFeatures: Int) {
         gx.update(repeating: 0)
