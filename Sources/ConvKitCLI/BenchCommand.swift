@@ -32,7 +32,7 @@ public struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON: an array [{name, median_ms, gflops, algorithm}], or with --model an object {name, median_ms, min_ms, …}.")
     var json = false
     @Option(help: "Timed runs per case or network (at least 15).") var runs = 15
-    @Option(help: "Untimed warm-up runs per case or network.") var warmup = 3
+    @Option(help: "Untimed warm-up runs per case or network (at least; warm-up lasts at least 0.2 s).") var warmup = 3
     @Flag(help: "Time forward + input/weight/bias gradients (--suite).") var backward = false
     @Option(help: "Force an algorithm: reference, gemm, pointwise, depthwise, winograd (--suite).") var algorithm: String?
     @Option(help: "Instruction set: portable, neon, avx2, avx512 (default: the best available).") var isa: String?
@@ -176,7 +176,7 @@ public struct BenchCommand: ParsableCommand {
                     sink += (g.input?.scalars.first ?? 0) + (g.weight?.scalars.first ?? 0) + (g.bias?.scalars.first ?? 0)
                 }
             }
-            for _ in 0..<max(warmup, 0) { try once() }
+            try ModelBench.warmUp(runs: max(warmup, 0), clock: now, once)
             var times: [Double] = []
             for _ in 0..<timedRuns {
                 let start = now()

@@ -52,7 +52,7 @@ struct ModelBench {
 
         var output: Tensor<Float>?
         func once() throws { output = try Autograd.withNoGrad { try timed(input).value } }
-        for _ in 0..<max(warmup, 0) { try once() }
+        try Self.warmUp(runs: max(warmup, 0), clock: clock, once)
         profiler.reset()
         var times: [Double] = [], outside: [Double] = []
         for _ in 0..<max(runs, 15) {
@@ -109,6 +109,18 @@ struct ModelBench {
                             result.runs, result.threads, "\(Runtime.instructionSet)" as NSString,
                             (result.folded ? "folded" : "not folded") as NSString))
         return lines.joined(separator: "\n")
+    }
+
+    /// Runs `once` untimed at least `runs` times and for at least 200 ms (a fresh process's worker
+    /// threads, buffers and prepared weights settle in; the other frameworks in the comparison
+    /// scripts are long-lived processes).
+    static func warmUp(runs: Int, clock: () -> Double, _ once: () throws -> Void) rethrows {
+        let start = clock()
+        var done = 0
+        while done < runs || clock() - start < 200 {
+            try once()
+            done += 1
+        }
     }
 
     /// The middle value (the mean of the two middle ones for an even count).
