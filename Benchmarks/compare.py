@@ -27,8 +27,27 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-WORKER = r'''
-import json, sys, time
+# The timing loop of every worker process (here and in compare_model.py), prepended to its script:
+# serve(runner) answers each request line with the median and minimum (ms) of request["runs"] calls
+# of runner(request) after request["warmup"] untimed ones.
+SERVE = r'''
+import json, statistics, sys, time
+
+def serve(runner):
+    for line in sys.stdin:
+        request = json.loads(line)
+        run = runner(request)
+        for _ in range(request["warmup"]):
+            run()
+        times = []
+        for _ in range(request["runs"]):
+            start = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - start) * 1e3)
+        print(json.dumps({"median_ms": statistics.median(times), "min_ms": min(times)}), flush=True)
+'''
+
+WORKER = SERVE + r'''
 import numpy as np
 which, threads, backward = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 if which == "torch":
@@ -37,11 +56,6 @@ if which == "torch":
 else:
     import onnxruntime as ort
     from onnx import helper, TensorProto, numpy_helper
-
-def median(values):
-    values = sorted(values)
-    n = len(values)
-    return values[n // 2] if n % 2 else 0.5 * (values[n // 2 - 1] + values[n // 2])
 
 prepared = {}
 def prepare(c):
@@ -81,41 +95,43 @@ def prepare(c):
     feed = {"x": x}
     return lambda: session.run(None, feed)
 
-for line in sys.stdin:
-    request = json.loads(line)
+def runner(request):
     c = request["case"]
-    key = c["name"]
-    if key not in prepared:
-        prepared[key] = prepare(c)
-    run = prepared[key]
-    for _ in range(request["warmup"]):
-        run()
-    times = []
-    for _ in range(request["runs"]):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1e3)
-    print(json.dumps({"median_ms": median(times)}), flush=True)
+    if c["name"] not in prepared:
+        prepared[c["name"]] = prepare(c)
+    return prepared[c["name"]]
+
+serve(runner)
 '''
 
 
-class PythonWorker:
-    def __init__(self, which, threads, backward):
-        self.name = which
-        self.process = subprocess.Popen([sys.executable, "-c", WORKER, which, str(threads), "1" if backward else "0"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+class JsonLineProcess:
+    """A long-lived worker process that answers each JSON request line with one JSON line
+    (shared with compare_model.py)."""
 
-    def time(self, case, runs, warmup):
-        self.process.stdin.write(json.dumps({"case": case, "runs": runs, "warmup": warmup}) + "\n")
+    def __init__(self, name, command, env=None):
+        self.name = name
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def request(self, payload):
+        self.process.stdin.write(json.dumps(payload) + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
             raise RuntimeError(f"{self.name} worker died")
-        return json.loads(line)["median_ms"], None
+        return json.loads(line)
 
     def close(self):
         self.process.stdin.close()
         self.process.wait()
+
+
+class PythonWorker(JsonLineProcess):
+    def __init__(self, which, threads, backward):
+        super().__init__(which, [sys.executable, "-c", WORKER, which, str(threads), "1" if backward else "0"])
+
+    def time(self, case, runs, warmup):
+        return self.request({"case": case, "runs": runs, "warmup": warmup})["median_ms"], None
 
 
 class ConvKitWorker:

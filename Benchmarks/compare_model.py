@@ -32,11 +32,12 @@ import time
 
 import numpy as np
 
+from compare import SERVE, JsonLineProcess  # the worker protocol and timing loop, shared with the suite comparison
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-WORKER = r'''
-import json, sys, time, statistics
+WORKER = SERVE + r'''
 import numpy as np
 which, threads, directory, spec = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 x = np.load(directory + "/input.npy")
@@ -66,16 +67,7 @@ else:
     def run():
         session.run(None, feed)
 print("ready " + version, flush=True)
-for line in sys.stdin:
-    request = json.loads(line)
-    for _ in range(request["warmup"]):
-        run()
-    times = []
-    for _ in range(request["runs"]):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1e3)
-    print(json.dumps({"median_ms": statistics.median(times), "min_ms": min(times)}), flush=True)
+serve(lambda request: run)
 '''
 
 
@@ -129,28 +121,17 @@ def prepare(spec_path, batch, directory, seed):
                           input_names=["input"], output_names=["output"])
 
 
-class PythonWorker:
+class PythonWorker(JsonLineProcess):
     def __init__(self, which, threads, directory, spec):
-        self.name = which
-        self.process = subprocess.Popen([sys.executable, "-c", WORKER, which, str(threads), directory, spec],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                        env={**os.environ, "PYTHONPATH": os.path.join(ROOT, "Scripts")})
+        super().__init__(which, [sys.executable, "-c", WORKER, which, str(threads), directory, spec],
+                         env={**os.environ, "PYTHONPATH": os.path.join(ROOT, "Scripts")})
         line = self.process.stdout.readline().strip()
         if not line.startswith("ready "):
             raise RuntimeError(f"{which} worker failed to start")
         self.version = line[len("ready "):]
 
     def time(self, runs, warmup):
-        self.process.stdin.write(json.dumps({"runs": runs, "warmup": warmup}) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{self.name} worker died")
-        return json.loads(line)["median_ms"]
-
-    def close(self):
-        self.process.stdin.close()
-        self.process.wait()
+        return self.request({"runs": runs, "warmup": warmup})["median_ms"]
 
 
 class ConvKitWorker:

@@ -99,6 +99,21 @@ CK_INLINE void ck_gemm_rows(long mr, long kc, const float *const *a, long a_ks, 
     }
 }
 
+/// An edge or scattered C tile (mr × nr at c[r·c_rs + j·c_cs]) to and from a whole local tile
+/// (CK_MR × CK_NR, rows CK_NR apart, zero beyond nr), so that the register tile runs unchanged.
+CK_INLINE void ck_tile_load(float *tile, const float *c, long mr, long nr, long c_rs, long c_cs) {
+    for (long r = 0; r < mr; r++) {
+        for (long j = 0; j < nr; j++) tile[r * CK_NR + j] = c[r * c_rs + j * c_cs];
+        for (long j = nr; j < CK_NR; j++) tile[r * CK_NR + j] = 0.0f;
+    }
+}
+
+CK_INLINE void ck_tile_store(float *c, const float *tile, long mr, long nr, long c_rs, long c_cs) {
+    for (long r = 0; r < mr; r++) {
+        for (long j = 0; j < nr; j++) c[r * c_rs + j * c_cs] = tile[r * CK_NR + j];
+    }
+}
+
 void CK_NAME(gemm)(long mr, long nr, long kc, const float *const *a, long a_ks,
                    const float *b, long ldb, float *c, long c_rs, long c_cs,
                    const float *bias, int accumulate) {
@@ -109,16 +124,9 @@ void CK_NAME(gemm)(long mr, long nr, long kc, const float *const *a, long a_ks,
     }
     // Edge or scattered tile: the same arithmetic on a local copy.
     float tile[CK_MR * CK_NR];
-    if (accumulate) {
-        for (long r = 0; r < mr; r++) {
-            for (long j = 0; j < nr; j++) tile[r * CK_NR + j] = c[r * c_rs + j * c_cs];
-            for (long j = nr; j < CK_NR; j++) tile[r * CK_NR + j] = 0.0f;
-        }
-    }
+    if (accumulate) ck_tile_load(tile, c, mr, nr, c_rs, c_cs);
     ck_gemm_rows(mr, kc, a, a_ks, b, ldb, tile, CK_NR, bias, accumulate);
-    for (long r = 0; r < mr; r++) {
-        for (long j = 0; j < nr; j++) c[r * c_rs + j * c_cs] = tile[r * CK_NR + j];
-    }
+    ck_tile_store(c, tile, mr, nr, c_rs, c_cs);
 }
 
 /// The register tile with A packed k-major (a[k·MR + r]): one pointer walks A.
@@ -201,16 +209,9 @@ void CK_NAME(gemm_packed)(long mr, long nr, long kc, const float *a, const float
         return;
     }
     float tile[CK_MR * CK_NR];
-    if (accumulate) {
-        for (long r = 0; r < mr; r++) {
-            for (long j = 0; j < nr; j++) tile[r * CK_NR + j] = c[r * c_rs + j * c_cs];
-            for (long j = nr; j < CK_NR; j++) tile[r * CK_NR + j] = 0.0f;
-        }
-    }
+    if (accumulate) ck_tile_load(tile, c, mr, nr, c_rs, c_cs);
     ck_gemm_rows_packed(mr, kc, a, b, ldb, b_offsets, tile, CK_NR, bias, accumulate);
-    for (long r = 0; r < mr; r++) {
-        for (long j = 0; j < nr; j++) c[r * c_rs + j * c_cs] = tile[r * CK_NR + j];
-    }
+    ck_tile_store(c, tile, mr, nr, c_rs, c_cs);
 }
 
 // MARK: Sliding windows over a pre-padded plane (depthwise convolution, max pooling)

@@ -27,14 +27,7 @@ struct CommandLineTests {
         func files() -> Set<String> { Set((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []) }
 
         /// Runs `convkit` with `{name}` placeholders replaced by paths; returns (status, error lines).
-        func run(_ arguments: String) -> (Int32, [String]) {
-            var errors: [String] = []
-            let expanded = arguments.split(separator: " ").map { word -> String in
-                word.hasPrefix("{") && word.hasSuffix("}") ? path(String(word.dropFirst().dropLast())).path : String(word)
-            }
-            let status = ConvKitCommand.run(arguments: expanded) { errors.append($0) }
-            return (status, errors)
-        }
+        func run(_ arguments: String) -> (Int32, [String]) { runConvKit(arguments, paths: path) }
     }
 
     @Test("forward and backward write every requested file")

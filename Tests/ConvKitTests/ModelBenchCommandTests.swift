@@ -29,14 +29,7 @@ struct ModelBenchCommandTests {
         func path(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
         /// Runs `convkit bench` with `{name}` placeholders replaced by paths; returns (status, error lines).
-        func run(_ arguments: String) -> (Int32, [String]) {
-            var errors: [String] = []
-            let expanded = ["bench"] + arguments.split(separator: " ").map { word -> String in
-                word.hasPrefix("{") && word.hasSuffix("}") ? path(String(word.dropFirst().dropLast())).path : String(word)
-            }
-            let status = ConvKitCommand.run(arguments: expanded) { errors.append($0) }
-            return (status, errors)
-        }
+        func run(_ arguments: String) -> (Int32, [String]) { runConvKit("bench " + arguments, paths: path) }
     }
 
     @Test("the timed network computes the evaluation-mode output of the loaded weights")

@@ -1,4 +1,6 @@
 @testable import ConvKit
+@testable import ConvKitCLI
+import Foundation
 
 extension RandomGenerator {
     /// A tensor of values uniform in [-1, 1).
@@ -19,4 +21,15 @@ extension RandomGenerator {
 /// Builds a `Tensor<Float>` from nested literal rows (for the seed examples).
 func tensor(_ shape: [Int], _ values: [Float]) -> Tensor<Float> {
     try! Tensor(shape: shape, scalars: values)
+}
+
+/// Runs `convkit` in-process with the space-separated `arguments`, each `{name}` replaced by
+/// `paths(name)`; returns the exit status and the error lines it printed.
+func runConvKit(_ arguments: String, paths: (String) -> URL) -> (Int32, [String]) {
+    var errors: [String] = []
+    let expanded = arguments.split(separator: " ").map { word -> String in
+        word.hasPrefix("{") && word.hasSuffix("}") ? paths(String(word.dropFirst().dropLast())).path : String(word)
+    }
+    let status = ConvKitCommand.run(arguments: expanded) { errors.append($0) }
+    return (status, errors)
 }

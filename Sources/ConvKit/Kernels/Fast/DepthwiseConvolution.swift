@@ -37,24 +37,17 @@ struct DepthwiseConvolution {
         let s = shape, mult = multiplier, area = s.kernelArea
         let source = FastConvolution(shape: s, algorithm: .gemm).forwardSource(nr: kernels.nr)
         let taps = forwardTaps(source)
-        let scratchCount = Self.channelScratch(source, vw: kernels.vw)
         let windowSum = kernels.windowSum
         taps.withUnsafeBufferPointer { taps in
-            parallelFor(s.batch * s.inChannels) { range, scratch in
-                scratch.reset()
-                scratch.reserve(floats: scratchCount)
-                let plane = scratch.floats(scratchCount)
-                source.fillOverreadRoom(plane, count: scratchCount)
-                for item in range {
-                    let n = item / s.inChannels, c = item % s.inChannels
-                    source.fillChannel(plane, from: x + item * s.inPlane)
-                    for m in 0..<mult {
-                        let oc = c * mult + m
-                        let out = y + (n * s.outChannels + oc) * s.outPlane
-                        windowSum(plane, taps.baseAddress, w + oc * area, area, bias?[oc] ?? 0,
-                                  s.outH, source.pitch, s.outW, out, s.outW, 1)
-                        if relu { applyReLU(out, count: s.outPlane) }
-                    }
+            source.forEachPlane(s.batch * s.inChannels, overread: source.pitch + 8 * kernels.vw,
+                                plane: { x + $0 * s.inPlane }) { item, plane in
+                let n = item / s.inChannels, c = item % s.inChannels
+                for m in 0..<mult {
+                    let oc = c * mult + m
+                    let out = y + (n * s.outChannels + oc) * s.outPlane
+                    windowSum(plane, taps.baseAddress, w + oc * area, area, bias?[oc] ?? 0,
+                              s.outH, source.pitch, s.outW, out, s.outW, 1)
+                    if relu { applyReLU(out, count: s.outPlane) }
                 }
             }
         }

@@ -105,21 +105,13 @@ struct FastPooling: Sendable {
                 first[oy * pitch + ox] = Int32(fy * s.inW + firstTap(ix, s.dilationW, s.kW, s.inW))
             }
         }
-        let scratchCount = source.channelStride + pitch + 8 * kernels.vw
         let maxPool = kernels.maxPool
         offsets.withUnsafeBufferPointer { offsets in toff.withUnsafeBufferPointer { toff in
         base.withUnsafeBufferPointer { base in first.withUnsafeBufferPointer { first in
-            parallelFor(s.batch) { range, scratch in
-                scratch.reset()
-                scratch.reserve(floats: scratchCount)
-                let plane = scratch.floats(scratchCount)
-                source.fillOverreadRoom(plane, count: scratchCount)
-                for p in range {
-                    source.fillChannel(plane, from: x + p * s.inPlane)
-                    let ind = indices.map { UnsafeMutableRawPointer($0 + p * s.outPlane).assumingMemoryBound(to: Int64.self) }
-                    maxPool(plane, offsets.baseAddress, toff.baseAddress, s.kernelArea, base.baseAddress, first.baseAddress,
-                            s.outH, pitch, s.outW, y + p * s.outPlane, ind)
-                }
+            source.forEachPlane(s.batch, overread: pitch + 8 * kernels.vw, plane: { x + $0 * s.inPlane }) { p, plane in
+                let ind = indices.map { UnsafeMutableRawPointer($0 + p * s.outPlane).assumingMemoryBound(to: Int64.self) }
+                maxPool(plane, offsets.baseAddress, toff.baseAddress, s.kernelArea, base.baseAddress, first.baseAddress,
+                        s.outH, pitch, s.outW, y + p * s.outPlane, ind)
             }
         } } } }
     }
@@ -140,23 +132,15 @@ struct FastPooling: Sendable {
         let source = source(nr: kernels.nr)
         let offsets = tapOffsets(source)
         let ones = [Float](repeating: 1, count: s.kernelArea)
-        let scratchCount = source.channelStride + source.pitch + 8 * kernels.vw
         let windowSum = kernels.windowSum
         let pooling = self
         offsets.withUnsafeBufferPointer { offsets in ones.withUnsafeBufferPointer { ones in
-            parallelFor(s.batch) { range, scratch in
-                scratch.reset()
-                scratch.reserve(floats: scratchCount)
-                let plane = scratch.floats(scratchCount)
-                source.fillOverreadRoom(plane, count: scratchCount)
-                for p in range {
-                    source.fillChannel(plane, from: x + p * s.inPlane)
-                    let out = y + p * s.outPlane
-                    windowSum(plane, offsets.baseAddress, ones.baseAddress, s.kernelArea, 0, s.outH, source.pitch, s.outW,
-                              out, s.outW, 1)
-                    for oy in 0..<s.outH {
-                        for ox in 0..<s.outW { out[oy * s.outW + ox] /= pooling.divisorValue(oy, ox) }
-                    }
+            source.forEachPlane(s.batch, overread: source.pitch + 8 * kernels.vw, plane: { x + $0 * s.inPlane }) { p, plane in
+                let out = y + p * s.outPlane
+                windowSum(plane, offsets.baseAddress, ones.baseAddress, s.kernelArea, 0, s.outH, source.pitch, s.outW,
+                          out, s.outW, 1)
+                for oy in 0..<s.outH {
+                    for ox in 0..<s.outW { out[oy * s.outW + ox] /= pooling.divisorValue(oy, ox) }
                 }
             }
         } }

@@ -60,26 +60,16 @@ struct GemmGradients {
             p.dstX = s.strideW
             // A[c_in, (tap, c_out)] = w[c_out, c_in, tap], built straight into the kernel's packed
             // row-tile panels: for each output channel the panel's rows are one contiguous block of w.
-            let mc = p.rowBlock(kernels), mr = kernels.mr, kPhase = p.k
-            let mBlocks = (cig + mc - 1) / mc, tilesPerBlock = (mc + mr - 1) / mr
+            let kPhase = p.k
             let taps = phase.taps.map { $0.kh * s.kW + $0.kw }
             BufferCache.shared.with(max(s.groups * cig * kPhase, 1)) { packed in
-                parallelFor(s.groups * mBlocks * tilesPerBlock, grain: 2) { range, _ in
-                    for item in range {
-                        let tile = item % tilesPerBlock, rest = item / tilesPerBlock
-                        let mb = rest % mBlocks, g = rest / mBlocks
-                        let r0 = mb * mc, rows = min(mc, cig - r0)
-                        let tiles = (rows + mr - 1) / mr
-                        guard tile < tiles else { continue }
-                        let (first, h) = rowTile(tile, of: tiles, rows: rows)
-                        let row = r0 + first
-                        let panel = packed + (g * cig + row) * kPhase
-                        for co in 0..<mg {
-                            let block = w + ((g * mg + co) * cig + row) * area   // w[co, row ..< row + h, :]
-                            for (t, tap) in taps.enumerated() {
-                                let dst = panel + (t * mg + co) * h
-                                for i in 0..<h { dst[i] = block[i * area + tap] }
-                            }
+                forEachRowPanel(entries: s.groups, m: cig, mc: p.rowBlock(kernels), mr: kernels.mr, grain: 2) { g, row, h in
+                    let panel = packed + (g * cig + row) * kPhase
+                    for co in 0..<mg {
+                        let block = w + ((g * mg + co) * cig + row) * area   // w[co, row ..< row + h, :]
+                        for (t, tap) in taps.enumerated() {
+                            let dst = panel + (t * mg + co) * h
+                            for i in 0..<h { dst[i] = block[i * area + tap] }
                         }
                     }
                 }

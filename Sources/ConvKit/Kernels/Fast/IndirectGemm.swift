@@ -239,9 +239,22 @@ func rowTile(_ index: Int, of tiles: Int, rows: Int) -> (Int, Int) {
 /// `A[R + i, k]` at `R·k + k·h + i` (entry `e` at `e·m·k`). In parallel over tiles.
 func packRowPanels(_ a: UnsafePointer<Float>, lda: Int, aStride: Int, entries: Int, m: Int, k: Int,
                    mc: Int, mr: Int, into packed: UnsafeMutablePointer<Float>) {
+    forEachRowPanel(entries: entries, m: m, mc: mc, mr: mr, grain: 4) { e, row, height in
+        let src = a + e * aStride + row * lda
+        let dst = packed + e * m * k + row * k
+        for kk in 0..<k {
+            for i in 0..<height { dst[kk * height + i] = src[i * lda + kk] }
+        }
+    }
+}
+
+/// Calls `body(entry, firstRow, height)` for every row tile of the packed layout of
+/// ``packRowPanels(_:lda:aStride:entries:m:k:mc:mr:into:)`` (blocks of `mc` rows, each cut into
+/// nearly equal tiles of at most `mr`), in parallel: the one walk every packer of A panels shares.
+func forEachRowPanel(entries: Int, m: Int, mc: Int, mr: Int, grain: Int, _ body: (Int, Int, Int) -> Void) {
     let mBlocks = (m + mc - 1) / mc
     let tilesPerBlock = (mc + mr - 1) / mr
-    parallelFor(entries * mBlocks * tilesPerBlock, grain: 4) { range, _ in
+    parallelFor(entries * mBlocks * tilesPerBlock, grain: grain) { range, _ in
         for item in range {
             let tile = item % tilesPerBlock, rest = item / tilesPerBlock
             let mb = rest % mBlocks, e = rest / mBlocks
@@ -249,12 +262,7 @@ func packRowPanels(_ a: UnsafePointer<Float>, lda: Int, aStride: Int, entries: I
             let tiles = (rows + mr - 1) / mr
             guard tile < tiles else { continue }
             let (first, height) = rowTile(tile, of: tiles, rows: rows)
-            let row = r0 + first
-            let src = a + e * aStride + row * lda
-            let dst = packed + e * m * k + row * k
-            for kk in 0..<k {
-                for i in 0..<height { dst[kk * height + i] = src[i * lda + kk] }
-            }
+            body(e, r0 + first, height)
         }
     }
 }

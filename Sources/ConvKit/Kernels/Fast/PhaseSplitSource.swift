@@ -46,11 +46,23 @@ struct PhaseSplitSource {
         (buffer + batch * imageStride).initialize(repeating: padValue, count: slack)
     }
 
-    /// Writes the pad value over the over-read room of a one-channel scratch buffer of `count` floats
-    /// (the floats after the channel). With it, `fillChannel` (not `interiorOnly`) makes each plane
-    /// whole without clearing the buffer first: cheaper when a thread fills only a few planes.
-    func fillOverreadRoom(_ dst: UnsafeMutablePointer<Float>, count: Int) {
-        fillFloats(dst + channelStride, padValue, count - channelStride)
+    /// Calls `body(item, copy)` for `item` in `0..<items`, in parallel, with `copy` this layout's
+    /// prepared copy of the one-channel plane at `plane(item)`, in a per-thread scratch buffer with
+    /// `overread` floats of room (pad value) after it. Each plane is written whole, so the buffer
+    /// is never cleared first (cheaper when a thread gets only a few planes).
+    func forEachPlane(_ items: Int, overread: Int, plane: (Int) -> UnsafePointer<Float>,
+                      _ body: (Int, UnsafePointer<Float>) -> Void) {
+        let count = channelStride + overread
+        parallelFor(items) { range, scratch in
+            scratch.reset()
+            scratch.reserve(floats: count)
+            let copy = scratch.floats(count)
+            fillFloats(copy + channelStride, padValue, overread)
+            for item in range {
+                fillChannel(copy, from: plane(item))
+                body(item, copy)
+            }
+        }
     }
 
     /// Writes the pad value over one channel (all its sub-planes): then `fillChannel(…, interiorOnly: true)`

@@ -73,7 +73,6 @@ struct WinogradConvolution {
         let pitch = tilesX + 1
         let source = PhaseSplitSource(channels: 1, srcH: s.inH, srcW: s.inW, sy: 4, sx: 4, top: s.padTop, left: s.padLeft,
                                       phaseY: [0, 1, 2, 3], phaseX: [0, 1, 2, 3], rows: tilesY + 1, pitch: pitch, slack: 0)
-        let channelScratch = source.channelStride + pitch + 2 * vw
 
         let uCount = 36 * cout * cin, vCount = 36 * cin * tilesPad, mCount = 36 * cout * tilesPad
         let buffer = BufferCache.shared.acquire(vCount + mCount + vw)   // the output transform over-reads M
@@ -111,16 +110,10 @@ struct WinogradConvolution {
         }
         // 2. Input tiles, per (channel, image): consecutive items fill adjacent runs of V.
         let input = kernels.winogradInput
-        parallelFor(s.batch * cin) { range, scratch in
-            scratch.reset()
-            scratch.reserve(floats: channelScratch)
-            let plane = scratch.floats(channelScratch)
-            source.fillOverreadRoom(plane, count: channelScratch)
-            for item in range {
-                let c = item / s.batch, n = item % s.batch
-                source.fillChannel(plane, from: x + (n * cin + c) * s.inPlane)
-                input(plane, source.subPlane, pitch, tilesY, tilesX, v + c * tilesPad + n * tilesPerImage, cin * tilesPad)
-            }
+        source.forEachPlane(s.batch * cin, overread: pitch + 2 * vw,
+                            plane: { x + (($0 % s.batch) * cin + $0 / s.batch) * s.inPlane }) { item, plane in
+            let c = item / s.batch, n = item % s.batch
+            input(plane, source.subPlane, pitch, tilesY, tilesX, v + c * tilesPad + n * tilesPerImage, cin * tilesPad)
         }
         // 3. M[k] = U[k] · V[k].
         withExtendedLifetime(entry) { gemm.run(packedA: packedU, b: v, c: m, kernels: kernels) }
@@ -138,48 +131,45 @@ struct WinogradConvolution {
     private func forwardByPhases(_ phases: ConvShape2D, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                                  bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, kernels: KernelTable,
                                  weightStorage: [Float]?, relu: Bool) {
-        let s = shape, dh = s.dilationH, dw = s.dilationW
+        let s = shape
         let inCount = phases.batch * s.inChannels * phases.inPlane, outCount = phases.batch * s.outChannels * phases.outPlane
         BufferCache.shared.with(inCount + outCount) { buffer in
             let xs = buffer, ys = buffer + inCount
             // xs[(n, a, b)][c][u][v] = x[n][c][a + d_H·u][b + d_W·v], 0 past the input's edge.
-            parallelFor(s.batch * s.inChannels) { range, _ in
-                for plane in range {
-                    let n = plane / s.inChannels, c = plane % s.inChannels
-                    let source = x + plane * s.inPlane
-                    for a in 0..<dh {
-                        for b in 0..<dw {
-                            let target = xs + (((n * dh + a) * dw + b) * s.inChannels + c) * phases.inPlane
-                            for u in 0..<phases.inH {
-                                let row = target + u * phases.inW, iy = a + dh * u
-                                for v in 0..<phases.inW {
-                                    let ix = b + dw * v
-                                    row[v] = iy < s.inH && ix < s.inW ? source[iy * s.inW + ix] : 0
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            exchangePhases(UnsafeMutablePointer(mutating: x), xs, channels: s.inChannels, height: s.inH, width: s.inW,
+                           phaseHeight: phases.inH, phaseWidth: phases.inW, gather: true)
             WinogradConvolution(shape: phases).forward(input: xs, weight: w, bias: bias, output: ys, kernels: kernels,
                                                        weightStorage: weightStorage, relu: relu)
             // y[n][c][a + d_H·i][b + d_W·j] = ys[(n, a, b)][c][i][j] inside the output.
-            parallelFor(s.batch * s.outChannels) { range, _ in
-                for plane in range {
-                    let n = plane / s.outChannels, c = plane % s.outChannels
-                    let target = y + plane * s.outPlane
-                    for a in 0..<dh {
-                        for b in 0..<dw {
-                            let source = ys + (((n * dh + a) * dw + b) * s.outChannels + c) * phases.outPlane
-                            var i = 0
-                            while a + dh * i < s.outH {
-                                let row = target + (a + dh * i) * s.outW, from = source + i * phases.outW
-                                var j = 0
-                                while b + dw * j < s.outW {
-                                    row[b + dw * j] = from[j]
-                                    j += 1
+            exchangePhases(y, ys, channels: s.outChannels, height: s.outH, width: s.outW,
+                           phaseHeight: phases.outH, phaseWidth: phases.outW, gather: false)
+        }
+    }
+
+    /// Between `[N, channels, height, width]` planes and their `d_H·d_W` phase images
+    /// (`[N·d_H·d_W, channels, phaseHeight, phaseWidth]`, image `(n, a, b)`):
+    /// `phased[(n, a, b)][c][u][v] ↔ dense[n][c][a + d_H·u][b + d_W·v]`. Gathering fills the phase
+    /// images (0 where the dense position is past the edge); scattering writes back the positions
+    /// inside the dense planes. In parallel over dense planes.
+    private func exchangePhases(_ dense: UnsafeMutablePointer<Float>, _ phased: UnsafeMutablePointer<Float>, channels: Int,
+                                height: Int, width: Int, phaseHeight: Int, phaseWidth: Int, gather: Bool) {
+        let s = shape, dh = s.dilationH, dw = s.dilationW
+        parallelFor(s.batch * channels) { range, _ in
+            for plane in range {
+                let n = plane / channels, c = plane % channels
+                let full = dense + plane * height * width
+                for a in 0..<dh {
+                    for b in 0..<dw {
+                        let image = phased + (((n * dh + a) * dw + b) * channels + c) * phaseHeight * phaseWidth
+                        for u in 0..<phaseHeight {
+                            let row = image + u * phaseWidth, y = a + dh * u
+                            for v in 0..<phaseWidth {
+                                let x = b + dw * v, inside = y < height && x < width
+                                if gather {
+                                    row[v] = inside ? full[y * width + x] : 0
+                                } else if inside {
+                                    full[y * width + x] = row[v]
                                 }
-                                i += 1
                             }
                         }
                     }
