@@ -25,6 +25,23 @@ CK_INLINE ck_vf ck_load(const float *p) { return *(const ck_vfu *)p; }
 CK_INLINE void ck_store(float *p, ck_vf v) { *(ck_vfu *)p = v; }
 CK_INLINE ck_vf ck_splat(float x) { return (ck_vf)x; }
 
+/// v to p as 4-float pieces: a store to a 16-byte-aligned row never straddles a cache line
+/// (whole-vector stores that do were measured 10–20 % slower on Zen 3 in memory-bound loops).
+CK_INLINE void ck_store_quads(float *p, ck_vf v) {
+    typedef float ck_v4u __attribute__((ext_vector_type(4), aligned(4)));
+#if CK_VW == 4
+    *(ck_v4u *)p = v;
+#elif CK_VW == 8
+    *(ck_v4u *)p = v.lo;
+    *(ck_v4u *)(p + 4) = v.hi;
+#else
+    *(ck_v4u *)p = v.lo.lo;
+    *(ck_v4u *)(p + 4) = v.lo.hi;
+    *(ck_v4u *)(p + 8) = v.hi.lo;
+    *(ck_v4u *)(p + 12) = v.hi.hi;
+#endif
+}
+
 /// Lanes 0..<n of v to p[l·stride].
 CK_INLINE void ck_store_partial(float *p, long stride, ck_vf v, long n) {
     float lanes[CK_VW];
@@ -179,6 +196,51 @@ void CK_NAME(gather_rows)(long kc, long nr, const float *src, const long *off, f
     }
 }
 
+// MARK: Padded planes
+
+/// d[0..<n] = s[0..<n]: whole vectors, the last one ending at n (overlapping); shorter runs by lane.
+CK_INLINE void ck_copy_run(float *d, const float *s, long n) {
+    typedef float v4 __attribute__((ext_vector_type(4), aligned(4)));
+    if (n < 4) {
+        for (long j = 0; j < n; j++) d[j] = s[j];
+        return;
+    }
+    for (long j = 0; j + 4 <= n; j += 4) *(v4 *)(d + j) = *(const v4 *)(s + j);
+    if (n % 4) *(v4 *)(d + n - 4) = *(const v4 *)(s + n - 4);
+}
+
+/// d[0..<n] = x, as ck_copy_run.
+CK_INLINE void ck_fill_run(float *d, float x, long n) {
+    typedef float v4 __attribute__((ext_vector_type(4), aligned(4)));
+    const v4 v = x;
+    if (n < 4) {
+        for (long j = 0; j < n; j++) d[j] = x;
+        return;
+    }
+    for (long j = 0; j + 4 <= n; j += 4) *(v4 *)(d + j) = v;
+    if (n % 4) *(v4 *)(d + n - 4) = v;
+}
+
+// no_builtin: short rows are copied inline, not by a memcpy/memset call each.
+__attribute__((no_builtin("memcpy", "memmove", "memset")))
+void CK_NAME(pad_plane)(const float *src, long h, long w, float *dst, long rows, long pitch, long top, long left,
+                        float pad, int interior_only) {
+    const long first = left > 0 ? (left < pitch ? left : pitch) : 0;
+    long end = left + w < pitch ? left + w : pitch;
+    if (end < first) end = first;
+    for (long i = 0; i < rows; i++) {
+        float *line = dst + i * pitch;
+        const long iy = i - top;
+        if (iy < 0 || iy >= h) {
+            if (!interior_only) ck_fill_run(line, pad, pitch);
+            continue;
+        }
+        if (!interior_only) ck_fill_run(line, pad, first);
+        ck_copy_run(line + first, src + iy * w + first - left, end - first);
+        if (!interior_only) ck_fill_run(line + end, pad, pitch - end);
+    }
+}
+
 #define CK_PACKED_CASE(n) \
     case n: ck_gemm_tile_packed(n, kc, a, b, ldb, boff, c, ldc, bias, accumulate); break;
 
@@ -236,11 +298,54 @@ CK_INLINE void ck_flat_taps(const long NT, const float *src, const long *off, co
     }
 }
 
+/// Contiguous output rows (o_cs = 1): vectors of VW columns go straight to `out`, four in flight
+/// (from one row or several); a row's last vector ends at column ow (overlapping its neighbour,
+/// whose columns it computes identically), and rows narrower than VW are stored lane by lane.
+CK_INLINE void ck_window_rows(const long NT, const float *src, const long *off, const float *w, long ntaps,
+                              float init, long oh, long pitch, long ow, float *out, long o_rs) {
+    const long taps = NT ? NT : ntaps;
+    ck_vf wv[9];
+    for (long t = 0; t < NT; t++) wv[t] = ck_splat(w[t]);
+    const long lanes = ow < CK_VW ? ow : CK_VW;
+    long y = 0, x = 0;
+    while (y < oh) {
+        long at[4];
+        float *to[4];
+        long count = 0;
+        for (; count < 4 && y < oh; count++) {
+            const long x0 = x + CK_VW <= ow || ow < CK_VW ? x : ow - CK_VW;
+            at[count] = y * pitch + x0;
+            to[count] = out + y * o_rs + x0;
+            x = x0 + CK_VW;
+            if (x >= ow) { x = 0; y++; }
+        }
+        for (long u = count; u < 4; u++) at[u] = at[0];
+        ck_vf a[4];
+        for (long u = 0; u < 4; u++) a[u] = ck_splat(init);
+        for (long t = 0; t < taps; t++) {
+            const ck_vf wt = NT ? wv[t] : ck_splat(w[t]);
+            const float *s = src + off[t];
+            for (long u = 0; u < 4; u++) a[u] = CK_FMA(wt, ck_load(s + at[u]), a[u]);
+        }
+        for (long u = 0; u < count; u++) {
+            if (lanes == CK_VW) ck_store_quads(to[u], a[u]);
+            else ck_store_partial(to[u], 1, a[u], lanes);
+        }
+    }
+}
+
 // no_builtin: the valid columns of each grid row are copied inline, not by a memcpy call per row
 // (short rows of small maps).
 __attribute__((no_builtin("memcpy", "memmove")))
 void CK_NAME(window_sum)(const float *src, const long *off, const float *w, long ntaps, float init,
                          long oh, long pitch, long ow, float *out, long o_rs, long o_cs) {
+    // Narrow contiguous rows go straight to `out`: their copy-out below would be mostly lane by
+    // lane (measured 15–34 % faster at 14 columns; at 56 columns the chunked path was faster).
+    if (o_cs == 1 && ow > 0 && ow < 32) {
+        if (ntaps == 9) ck_window_rows(9, src, off, w, ntaps, init, oh, pitch, ow, out, o_rs);
+        else ck_window_rows(0, src, off, w, ntaps, init, oh, pitch, ow, out, o_rs);
+        return;
+    }
     enum { CHUNK = 512 };
     float v[CHUNK];
     const long total = oh * pitch;
@@ -597,6 +702,7 @@ const ck_kernels CK_NAME(table) = {
     .gemm = CK_NAME(gemm),
     .gemm_packed = CK_NAME(gemm_packed),
     .gather_rows = CK_NAME(gather_rows),
+    .pad_plane = CK_NAME(pad_plane),
     .window_sum = CK_NAME(window_sum),
     .window_dot = CK_NAME(window_dot),
     .max_pool = CK_NAME(max_pool),

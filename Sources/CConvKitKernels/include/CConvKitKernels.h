@@ -90,6 +90,13 @@ typedef void (*ck_winograd_output_fn)(const float *m, long m_stride, long tiles_
 /// panel `dst` (row k at `dst + k·nr`): a B panel for `gemm_packed` with `ldb = nr`.
 typedef void (*ck_gather_rows_fn)(long kc, long nr, const float *src, const long *off, float *dst);
 
+/// Copies an h × w plane into a rows × pitch one at row `top`, column `left` (either may be
+/// negative or clip the plane): dst[i·pitch + j] = src[(i − top)·w + j − left] where
+/// 0 ≤ i − top < h and 0 ≤ j − left < w, and `pad` everywhere else — unless `interior_only`, in
+/// which case only the copied elements are written.
+typedef void (*ck_pad_plane_fn)(const float *src, long h, long w, float *dst, long rows, long pitch, long top,
+                                long left, float pad, int interior_only);
+
 /// The kernels of one instruction-set level and its register tile.
 typedef struct ck_kernels {
     const char *name;   ///< "avx512", "avx2", "neon", "portable"
@@ -100,6 +107,7 @@ typedef struct ck_kernels {
     ck_gemm_fn gemm;
     ck_gemm_packed_fn gemm_packed;
     ck_gather_rows_fn gather_rows;
+    ck_pad_plane_fn pad_plane;
     ck_window_sum_fn window_sum;
     ck_window_dot_fn window_dot;
     ck_max_pool_fn max_pool;

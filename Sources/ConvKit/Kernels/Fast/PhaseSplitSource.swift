@@ -22,6 +22,8 @@ struct PhaseSplitSource {
     let slack: Int
     /// The value outside the source (−∞ for max pooling).
     var padValue: Float = 0
+    /// The C copy of a single-phase (stride 1) channel: a plain copy, the same at every level.
+    private let padPlane = Runtime.kernels.padPlane
 
     var subPlane: Int { rows * pitch }
     var channelStride: Int { phaseY.count * phaseX.count * subPlane }
@@ -74,6 +76,10 @@ struct PhaseSplitSource {
     /// Fills the `channelStride` floats of one channel from its `srcH × srcW` plane (with
     /// `interiorOnly`, only the elements that come from the source; the rest must hold the pad value).
     func fillChannel(_ dst: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>, interiorOnly: Bool = false) {
+        if sy == 1 && sx == 1 {
+            padPlane(plane, srcH, srcW, dst, rows, pitch, top, left, padValue, interiorOnly ? 1 : 0)
+            return
+        }
         let phases = phaseX.count
         // Every column phase, in order (no array comparison: this runs once per plane).
         let allColumnPhases = phases == sx && phaseX.indices.allSatisfy { phaseX[$0] == $0 }
