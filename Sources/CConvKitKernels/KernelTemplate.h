@@ -196,6 +196,88 @@ void CK_NAME(gather_rows)(long kc, long nr, const float *src, const long *off, f
     }
 }
 
+// MARK: Turned-around GEMM (positions as rows, A read in place)
+
+/// The register tile of ck_gemm_taps: MR positions × NR columns, A[r][k] = p[r][off[k]].
+CK_INLINE void ck_gemm_taps_tile(const long MR, long kc, const float *src, const long *row, const long *off,
+                                 const float *b, float *c, long ldc) {
+    ck_vf acc[CK_MR][CK_NV];
+    const float *p[CK_MR];
+    for (long r = 0; r < MR; r++) {
+        p[r] = src + row[r];
+        for (long v = 0; v < CK_NV; v++) acc[r][v] = ck_load(c + r * ldc + v * CK_VW);
+    }
+    for (long k = 0; k < kc; k++) {
+        const long o = off[k];
+        ck_vf bv[CK_NV];
+        for (long v = 0; v < CK_NV; v++) bv[v] = ck_load(b + k * CK_NR + v * CK_VW);
+        for (long r = 0; r < MR; r++) {
+            const ck_vf x = ck_splat(p[r][o]);
+            for (long v = 0; v < CK_NV; v++) acc[r][v] = CK_FMA(x, bv[v], acc[r][v]);
+        }
+    }
+    for (long r = 0; r < MR; r++) {
+        for (long v = 0; v < CK_NV; v++) ck_store(c + r * ldc + v * CK_VW, acc[r][v]);
+    }
+}
+
+#define CK_TAPS_CASE(n) \
+    case n: ck_gemm_taps_tile(n, kc, src, row, off, b, c, ldc); break;
+
+void CK_NAME(gemm_taps)(long mr, long kc, const float *src, const long *row, const long *off, const float *b,
+                        float *c, long ldc) {
+    switch (mr) {
+#if CK_MR >= 8
+    CK_TAPS_CASE(8)
+#endif
+#if CK_MR >= 7
+    CK_TAPS_CASE(7)
+#endif
+    CK_TAPS_CASE(6)
+    CK_TAPS_CASE(5)
+    CK_TAPS_CASE(4)
+    CK_TAPS_CASE(3)
+    CK_TAPS_CASE(2)
+    CK_TAPS_CASE(1)
+    default: break;
+    }
+}
+
+/// out[j·os + i] = c[i·ldc + j] for i < rows, j < cols (then max(·, 0) if relu; NaN stays NaN), in
+/// 4 × 4 blocks: each output run of positions is written contiguously.
+void CK_NAME(transpose_out)(const float *c, long ldc, long rows, long cols, float *out, long os, int relu) {
+    typedef float v4 __attribute__((ext_vector_type(4), aligned(4)));
+    const v4 zero = 0.0f;
+    long j = 0;
+    for (; j + 4 <= cols; j += 4) {
+        long i = 0;
+        for (; i + 4 <= rows; i += 4) {
+            const v4 r0 = *(const v4 *)(c + i * ldc + j), r1 = *(const v4 *)(c + (i + 1) * ldc + j);
+            const v4 r2 = *(const v4 *)(c + (i + 2) * ldc + j), r3 = *(const v4 *)(c + (i + 3) * ldc + j);
+            const v4 t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5), t1 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
+            const v4 t2 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7), t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+            v4 o[4] = {__builtin_shufflevector(t0, t1, 0, 1, 4, 5), __builtin_shufflevector(t0, t1, 2, 3, 6, 7),
+                       __builtin_shufflevector(t2, t3, 0, 1, 4, 5), __builtin_shufflevector(t2, t3, 2, 3, 6, 7)};
+            for (long u = 0; u < 4; u++) {
+                if (relu) o[u] = o[u] < zero ? zero : o[u];
+                *(v4 *)(out + (j + u) * os + i) = o[u];
+            }
+        }
+        for (; i < rows; i++) {
+            for (long u = 0; u < 4; u++) {
+                const float v = c[i * ldc + j + u];
+                out[(j + u) * os + i] = relu && v < 0 ? 0.0f : v;
+            }
+        }
+    }
+    for (; j < cols; j++) {
+        for (long i = 0; i < rows; i++) {
+            const float v = c[i * ldc + j];
+            out[j * os + i] = relu && v < 0 ? 0.0f : v;
+        }
+    }
+}
+
 // MARK: Padded planes
 
 /// d[0..<n] = s[0..<n]: whole vectors, the last one ending at n (overlapping); shorter runs by lane.
@@ -702,6 +784,8 @@ const ck_kernels CK_NAME(table) = {
     .gemm = CK_NAME(gemm),
     .gemm_packed = CK_NAME(gemm_packed),
     .gather_rows = CK_NAME(gather_rows),
+    .gemm_taps = CK_NAME(gemm_taps),
+    .transpose_out = CK_NAME(transpose_out),
     .pad_plane = CK_NAME(pad_plane),
     .window_sum = CK_NAME(window_sum),
     .window_dot = CK_NAME(window_dot),

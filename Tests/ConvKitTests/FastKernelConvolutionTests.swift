@@ -55,6 +55,10 @@ struct FastKernelConvolutionTests {
         Case(input: [1, 64, 7, 7], weight: [64, 64, 3, 3], padding: 1),
         Case(input: [3, 8, 13, 13], weight: [96, 8, 3, 3], stride: 2, padding: 1),
         Case(input: [1, 8, 7, 7], weight: [64, 8, 1, 1]),
+        // … large maps of several row blocks per image, and a partial column tile (40 channels).
+        Case(input: [2, 5, 21, 23], weight: [32, 5, 5, 5], padding: 2),
+        Case(input: [1, 3, 37, 35], weight: [48, 3, 7, 7], stride: 2, padding: 3),
+        Case(input: [2, 8, 4, 4], weight: [40, 8, 3, 3], padding: 1),
         // Position blocks of the weight gradient (> 512 positions), stride phases.
         Case(input: [1, 4, 26, 30], weight: [5, 4, 3, 3], padding: 1),
         Case(input: [2, 4, 23, 21], weight: [6, 4, 3, 3], stride: 2, padding: 1),
@@ -344,7 +348,10 @@ struct PositionRowsGemmTests {
     @Test("chosen for small maps with many channels, and bitwise equal to the usual orientation")
     func sameAsUsual() throws {
         let kernels = Runtime.kernels
-        for (input, outChannels, k, stride) in [([1, 64, 7, 7], 64, 3, 1), ([3, 8, 13, 13], 96, 3, 2), ([1, 8, 7, 7], 64, 1, 1)] {
+        // Small maps, images in one row block, stride phases, a 1×1, and large maps of several row
+        // blocks per image (32, 5×5; 64 from 3 channels, 7×7 stride 2), and a partial column tile (40).
+        for (input, outChannels, k, stride) in [([1, 64, 7, 7], 64, 3, 1), ([3, 8, 13, 13], 96, 3, 2), ([1, 8, 7, 7], 64, 1, 1),
+                                                ([2, 8, 40, 40], 32, 5, 1), ([1, 3, 45, 45], 64, 7, 2), ([2, 8, 4, 4], 40, 3, 1)] {
             var rng = RandomGenerator(seed: 77)
             let plan = try ConvolutionPlan(spatialRank: 2, inputShape: input, weightShape: [outChannels, input[1], k, k], hasBias: true,
                                            stride: Dims(integerLiteral: stride), padding: Padding(integerLiteral: k / 2))
@@ -371,10 +378,10 @@ struct PositionRowsGemmTests {
             } } }
             #expect(turned.scalars == usual, "\(input) → \(outChannels): the orientations differ")
         }
-        // Not for large maps, grouped layers or few channels.
-        let large = try ConvolutionPlan(spatialRank: 2, inputShape: [1, 64, 56, 56], weightShape: [64, 64, 3, 3], hasBias: false,
-                                        stride: 2, padding: 1)
-        #expect(!PositionRowsGemm.isWorthwhile(try #require(large.fast).forwardProblem(large.fast!.forwardSource(nr: kernels.nr)),
+        // Not where the channels fill the column tiles worse than they fill row tiles (40 of 48).
+        let ragged = try ConvolutionPlan(spatialRank: 2, inputShape: [1, 16, 56, 56], weightShape: [40, 16, 3, 3], hasBias: false,
+                                         padding: 1)
+        #expect(!PositionRowsGemm.isWorthwhile(try #require(ragged.fast).forwardProblem(ragged.fast!.forwardSource(nr: kernels.nr)),
                                                kernels: kernels))
     }
 }

@@ -90,6 +90,17 @@ typedef void (*ck_winograd_output_fn)(const float *m, long m_stride, long tiles_
 /// panel `dst` (row k at `dst + k·nr`): a B panel for `gemm_packed` with `ldb = nr`.
 typedef void (*ck_gather_rows_fn)(long kc, long nr, const float *src, const long *off, float *dst);
 
+/// The turned-around product with A read in place: positions are the rows, each row r a base
+/// offset `row[r]` into `src`, and B is a panel of NR columns (`b[k·NR + j]`):
+///   c[r·ldc + j] += Σ_{k < kc} src[row[r] + off[k]] · b[k·NR + j]     for r < mr ≤ MR, j < NR
+/// (k in order, fused multiply-adds continuing from c).
+typedef void (*ck_gemm_taps_fn)(long mr, long kc, const float *src, const long *row, const long *off, const float *b,
+                                float *c, long ldc);
+
+/// A row-major block to columns: out[j·os + i] = c[i·ldc + j] for i < rows, j < cols, then
+/// max(·, 0) if `relu` (NaN stays NaN).
+typedef void (*ck_transpose_out_fn)(const float *c, long ldc, long rows, long cols, float *out, long os, int relu);
+
 /// Copies an h × w plane into a rows × pitch one at row `top`, column `left` (either may be
 /// negative or clip the plane): dst[i·pitch + j] = src[(i − top)·w + j − left] where
 /// 0 ≤ i − top < h and 0 ≤ j − left < w, and `pad` everywhere else — unless `interior_only`, in
@@ -107,6 +118,8 @@ typedef struct ck_kernels {
     ck_gemm_fn gemm;
     ck_gemm_packed_fn gemm_packed;
     ck_gather_rows_fn gather_rows;
+    ck_gemm_taps_fn gemm_taps;
+    ck_transpose_out_fn transpose_out;
     ck_pad_plane_fn pad_plane;
     ck_window_sum_fn window_sum;
     ck_window_dot_fn window_dot;

@@ -100,6 +100,8 @@ struct KernelTable {
     var gemm: ck_gemm_fn { table.pointee.gemm }
     var gemmPacked: ck_gemm_packed_fn { table.pointee.gemm_packed }
     var gatherRows: ck_gather_rows_fn { table.pointee.gather_rows }
+    var gemmTaps: ck_gemm_taps_fn { table.pointee.gemm_taps }
+    var transposeOut: ck_transpose_out_fn { table.pointee.transpose_out }
     var padPlane: ck_pad_plane_fn { table.pointee.pad_plane }
     var windowSum: ck_window_sum_fn { table.pointee.window_sum }
     var windowDot: ck_window_dot_fn { table.pointee.window_dot }

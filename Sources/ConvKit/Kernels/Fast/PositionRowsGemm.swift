@@ -22,21 +22,24 @@ struct PositionRowsGemm {
     private var positions: Int { problem.batch * problem.gridH * problem.validW }
 
     /// Whether the turned-around GEMM wastes clearly less of its register tiles than
-    /// ``IndirectGemm`` on this one-group problem with a small map (at most 1,024 positions) and at
-    /// least 64 output channels. (Measured, 2 threads: 512→512 3×3 on 7×7 15 % faster, 128→256
-    /// 3×3 stride 2 to 14×14 7 % faster.)
+    /// ``IndirectGemm`` on this one-group problem: dense positions in MR-row tiles and channels in
+    /// NR-wide tiles, against grid positions (with the columns past the output row) in NR-wide
+    /// tiles and channels in MR-row tiles.
     static func isWorthwhile(_ problem: IndirectGemm, kernels: KernelTable) -> Bool {
         let mr = kernels.mr, nr = kernels.nr
-        guard problem.groups == 1, problem.m >= 64, problem.k > 0, problem.dstOffset == 0, problem.dstX == 1,
+        guard problem.groups == 1, problem.m > 0, problem.k > 0, problem.dstOffset == 0, problem.dstX == 1,
               problem.dstY == problem.validW, problem.dstRowStride == problem.gridH * problem.validW else { return false }
-        let perImage = problem.gridH * problem.validW, rows = problem.batch * perImage
-        guard rows > 0, rows <= 1024 else { return false }
+        let perImage = problem.gridH * problem.validW
+        guard perImage > 0 else { return false }
+        func used(_ count: Int, _ tile: Int) -> Double { Double(count) / Double((count + tile - 1) / tile * tile) }
         let grid = problem.gridH * problem.pitch
-        let usual = Double(perImage) / Double((grid + nr - 1) / nr * nr)
-        let turned = Double(rows) / Double((rows + mr - 1) / mr * mr)
-            * Double(problem.m) / Double((problem.m + nr - 1) / nr * nr)
-        return turned >= usual + 0.1
+        let usual = Double(perImage) / Double(grid) * used(grid, nr) * used(problem.m, mr)
+        let turned = used(perImage, mr) * used(problem.m, nr)
+        return turned >= usual + margin
     }
+
+    /// How much more of the register tiles the turned GEMM must use to be chosen.
+    static let margin = 0.05
 
     /// Floats of the packed weights.
     func packedWeightCount(_ kernels: KernelTable) -> Int {
@@ -63,82 +66,66 @@ struct PositionRowsGemm {
     }
 
     /// Runs the problem with Wᵀ packed by ``packWeights(_:kernels:into:)``; `dst` is NCHW.
+    ///
+    /// Work items are (image, block of ≤ 16 row tiles, group of column tiles); an item's Cᵀ block
+    /// lives in scratch from the bias to its transposition into NCHW (with the fused ReLU). Within
+    /// an item the K blocks are outermost, so the block's taps of A stay in L1 for every column tile.
     func run(packedWeights: UnsafePointer<Float>, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
              bias: UnsafePointer<Float>?, relu: Bool, kernels: KernelTable) {
         let p = problem
         let mr = kernels.mr, nr = kernels.nr
-        let rows = positions, perImage = p.gridH * p.validW
-        guard rows > 0 else { return }
-        let rowTiles = (rows + mr - 1) / mr
-        let columnTiles = (p.m + nr - 1) / nr, ldc = columnTiles * nr
-        let kc = IndirectGemm.blockDepth(k: p.k, nr: nr)
-        // Items: blocks of ≤ 16 row tiles × groups of column tiles, about four per thread.
-        let rowBlock = min(rowTiles, 16), rowBlocks = (rowTiles + rowBlock - 1) / rowBlock
-        let columnGroups = min(columnTiles, max(1, (4 * Runtime.threadCount + rowBlocks - 1) / rowBlocks))
+        let perImage = p.gridH * p.validW
+        guard p.batch > 0, perImage > 0 else { return }
+        let tilesPerImage = (perImage + mr - 1) / mr
+        let blocksPerImage = (tilesPerImage + 15) / 16
+        let columnTiles = (p.m + nr - 1) / nr
+        let rowItems = p.batch * blocksPerImage
+        let columnGroups = min(columnTiles, max(1, (4 * Runtime.threadCount + rowItems - 1) / rowItems))
         let perGroup = (columnTiles + columnGroups - 1) / columnGroups
-        let gemmPacked = kernels.gemmPacked
-
-        BufferCache.shared.with(rows * p.k + rows * ldc) { scratch in
-            let a = scratch, c = scratch + rows * p.k
-            p.bOffset.withUnsafeBufferPointer { offsets in
-                let offsets = offsets.baseAddress!
-                // X's rows, in the k-major MR-row tiles of ``packRowPanels``: tile at row R with h
-                // rows holds X[R + i, k] at R·k + k·h + i.
-                parallelFor(rowTiles) { range, _ in
-                    var sources = [Int](repeating: 0, count: mr)
-                    for tile in range {
-                        let (first, height) = rowTile(tile, of: rowTiles, rows: rows)
-                        for i in 0..<height {
-                            let q = first + i, n = q / perImage, r = q % perImage
-                            sources[i] = n * p.srcImageStride + (r / p.validW) * p.pitch + r % p.validW
+        let kc = IndirectGemm.blockDepth(k: p.k, nr: nr)
+        let gemmTaps = kernels.gemmTaps, transposeOut = kernels.transposeOut
+        // The bias over whole column tiles (zero past m): each row of Cᵀ starts as a copy of it.
+        var biasRow = [Float](repeating: 0, count: columnTiles * nr)
+        if let bias { for j in 0..<p.m { biasRow[j] = bias[j] } }
+        biasRow.withUnsafeBufferPointer { biasRow in p.bOffset.withUnsafeBufferPointer { offsets in
+            let offsets = offsets.baseAddress!, biasRow = biasRow.baseAddress!
+            parallelFor(rowItems * columnGroups) { range, scratch in
+                scratch.reset()
+                scratch.reserve(floats: 16 * mr * perGroup * nr)
+                let c = scratch.floats(16 * mr * perGroup * nr)
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: 16 * mr) { rowOffsets in
+                    for item in range {
+                        let cg = item % columnGroups, rowItem = item / columnGroups
+                        let n = rowItem / blocksPerImage, block = rowItem % blocksPerImage
+                        let t0 = block * tilesPerImage / blocksPerImage, t1 = (block + 1) * tilesPerImage / blocksPerImage
+                        let q0 = rowTile(t0, of: tilesPerImage, rows: perImage).0
+                        let q1 = t1 == tilesPerImage ? perImage : rowTile(t1, of: tilesPerImage, rows: perImage).0
+                        let ct0 = cg * perGroup, ct1 = min(columnTiles, ct0 + perGroup)
+                        guard ct0 < ct1 else { continue }
+                        let ldc = (ct1 - ct0) * nr, c0 = ct0 * nr, channels = min(p.m, ct1 * nr) - c0
+                        let source = n * p.srcImageStride
+                        for q in q0..<q1 {
+                            rowOffsets[q - q0] = source + (q / p.validW) * p.pitch + q % p.validW
+                            copyFloats(biasRow + c0, c + (q - q0) * ldc, ldc)
                         }
-                        let out = a + first * p.k
-                        for kk in 0..<p.k {
-                            let base = src + offsets[kk]
-                            for i in 0..<height { out[kk * height + i] = base[sources[i]] }
-                        }
-                    }
-                }
-            }
-            // Cᵀ starts at the bias; every K block then continues each element's chain.
-            parallelFor(rows, grain: 16) { range, _ in
-                for q in range {
-                    let row = c + q * ldc
-                    for j in 0..<ldc { row[j] = j < p.m ? bias?[j] ?? 0 : 0 }
-                }
-            }
-            parallelFor(rowBlocks * columnGroups) { range, _ in
-                for item in range {
-                    let rb = item / columnGroups, cg = item % columnGroups
-                    let t0 = rb * rowBlock, t1 = min(rowTiles, t0 + rowBlock)
-                    let c0 = cg * perGroup, c1 = min(columnTiles, c0 + perGroup)
-                    var k0 = 0
-                    while k0 < p.k {
-                        let kcb = min(kc, p.k - k0)
-                        for ct in c0..<c1 {
-                            let panel = packedWeights + ct * p.k * nr + k0 * nr
-                            for tile in t0..<t1 {
-                                let (first, height) = rowTile(tile, of: rowTiles, rows: rows)
-                                gemmPacked(height, nr, kcb, a + first * p.k + k0 * height, panel, nr, nil,
-                                           c + first * ldc + ct * nr, ldc, 1, nil, 1)
+                        var k0 = 0
+                        while k0 < p.k {
+                            let kcb = min(kc, p.k - k0)
+                            for ct in ct0..<ct1 {
+                                let panel = packedWeights + ct * p.k * nr + k0 * nr
+                                for tile in t0..<t1 {
+                                    let (first, height) = rowTile(tile, of: tilesPerImage, rows: perImage)
+                                    gemmTaps(height, kcb, src, rowOffsets.baseAddress! + (first - q0), offsets + k0, panel,
+                                             c + (first - q0) * ldc + (ct - ct0) * nr, ldc)
+                                }
                             }
+                            k0 += kcb
                         }
-                        k0 += kcb
+                        transposeOut(c, ldc, q1 - q0, channels, dst + n * p.dstImageStride + c0 * p.dstRowStride + q0,
+                                     p.dstRowStride, relu ? 1 : 0)
                     }
                 }
             }
-            // Cᵀ → NCHW.
-            parallelFor(p.batch * p.m) { range, _ in
-                for item in range {
-                    let n = item / p.m, channel = item % p.m
-                    let out = dst + n * p.dstImageStride + channel * p.dstRowStride
-                    let column = c + n * perImage * ldc + channel
-                    for r in 0..<perImage {
-                        let v = column[r * ldc]
-                        out[r] = relu && v < 0 ? 0 : v
-                    }
-                }
-            }
-        }
+        } }
     }
 }
