@@ -82,7 +82,9 @@ struct PositionRowsGemm {
         let rowItems = p.batch * blocksPerImage
         let columnGroups = min(columnTiles, max(1, (4 * Runtime.threadCount + rowItems - 1) / rowItems))
         let perGroup = (columnTiles + columnGroups - 1) / columnGroups
-        let kc = IndirectGemm.blockDepth(k: p.k, nr: nr)
+        // K blocks of ≤ 64 taps: a block's taps of the item's rows (each tap a run of a different
+        // plane row) stay in L1 while every column tile passes over them.
+        let kc = IndirectGemm.blockDepth(k: p.k, nr: 4 * nr)
         let gemmTaps = kernels.gemmTaps, transposeOut = kernels.transposeOut
         // The bias over whole column tiles (zero past m): each row of Cᵀ starts as a copy of it.
         var biasRow = [Float](repeating: 0, count: columnTiles * nr)
