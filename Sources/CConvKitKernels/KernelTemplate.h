@@ -49,23 +49,26 @@ CK_INLINE void ck_store_partial(float *p, long stride, ck_vf v, long n) {
     for (long l = 0; l < n; l++) p[l * stride] = lanes[l];
 }
 
-/// CK_VW floats starting at p, p + sx, p + 2·sx, … (reads lanes ≥ n only when sx ≤ 2).
-CK_INLINE ck_vf ck_load_strided(const float *p, long sx, long n) {
-    if (sx == 1) return ck_load(p);
-    if (sx == 2) {
-        ck_vf lo = ck_load(p), hi = ck_load(p + CK_VW);
+/// Stride-2 columns in registers. The 2·VW floats a ++ b split by parity, each in "paired" lane
+/// order: the in-lane shuffle (one instruction on every ISA) leaves the natural elements in pairs
+/// of lanes out of order; CK_UNPAIR restores natural order, and CK_PAIR_SHIFT is, in paired order,
+/// natural [0, v0, v1, …, v(VW−2)] — each lane's predecessor, zero for the first.
 #if CK_VW == 4
-        return __builtin_shufflevector(lo, hi, 0, 2, 4, 6);
+#define CK_EVENS(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
+#define CK_ODDS(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
+#define CK_UNPAIR(v) (v)
+#define CK_PAIR_SHIFT(v, zero) __builtin_shufflevector(v, zero, 4, 0, 1, 2)
 #elif CK_VW == 8
-        return __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+#define CK_EVENS(a, b) __builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14)
+#define CK_ODDS(a, b) __builtin_shufflevector(a, b, 1, 3, 9, 11, 5, 7, 13, 15)
+#define CK_UNPAIR(v) __builtin_shufflevector(v, v, 0, 1, 4, 5, 2, 3, 6, 7)
+#define CK_PAIR_SHIFT(v, zero) __builtin_shufflevector(v, zero, 8, 0, 5, 2, 1, 4, 3, 6)
 #else
-        return __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+#define CK_EVENS(a, b) __builtin_shufflevector(a, b, 0, 2, 16, 18, 4, 6, 20, 22, 8, 10, 24, 26, 12, 14, 28, 30)
+#define CK_ODDS(a, b) __builtin_shufflevector(a, b, 1, 3, 17, 19, 5, 7, 21, 23, 9, 11, 25, 27, 13, 15, 29, 31)
+#define CK_UNPAIR(v) __builtin_shufflevector(v, v, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15)
+#define CK_PAIR_SHIFT(v, zero) __builtin_shufflevector(v, zero, 16, 0, 13, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14)
 #endif
-    }
-    float lanes[CK_VW] = {0};
-    for (long l = 0; l < n; l++) lanes[l] = p[l * sx];
-    return ck_load(lanes);
-}
 
 // MARK: GEMM micro-kernel
 
@@ -472,6 +475,55 @@ void CK_NAME(window_sum)(const float *src, const long *off, const float *w, long
     }
 }
 
+/// Output column ox of depthwise3x3s2 on its own (taps outside the plane add nothing).
+CK_INLINE float ck_dw3x3s2_column(const float *src, long h, long w, long iy0, long ox, const float *wt, float init) {
+    ck_vf a = ck_splat(init);
+    for (long t = 0; t < 9; t++) {
+        const long iy = iy0 + t / 3, ix = 2 * ox - 1 + t % 3;
+        if (iy >= 0 && iy < h && ix >= 0 && ix < w) a = CK_FMA(ck_splat(wt[t]), ck_splat(src[iy * w + ix]), a);
+    }
+    return a[0];
+}
+
+void CK_NAME(depthwise3x3s2)(const float *src, long h, long w, long top, const float *wt, float init, long oh,
+                             long ow, float *out) {
+    ck_vf zero = ck_splat(0.0f), wv[9];
+    for (long t = 0; t < 9; t++) wv[t] = ck_splat(wt[t]);
+    // Vectors start at 0, VW, 2·VW, … and at `last`, each reading columns 2·x − 1 … 2·x + 2·VW − 1:
+    // inside the row, but for column −1 at x = 0. The columns from `covered` on go one at a time.
+    long last = ow - CK_VW;
+    if (w - 2 * CK_VW < 2 * last) last = (w - 2 * CK_VW) / 2;
+    if (w < 2 * CK_VW) last = -1;
+    const long covered = last >= 0 ? last + CK_VW : 0;
+    for (long oy = 0; oy < oh; oy++) {
+        const long iy0 = 2 * oy - top;
+        const float *rows[3];
+        for (long kh = 0; kh < 3; kh++) {
+            const long iy = iy0 + kh;
+            rows[kh] = iy >= 0 && iy < h ? src + iy * w : 0;
+        }
+        float *line = out + oy * ow;
+        // One vector at a time: out-of-order execution overlaps their chains (measured as fast as
+        // four in flight, which spill registers, or one chain per kernel row).
+        for (long x = 0; x <= last; x = x < last && x + CK_VW > last ? last : x + CK_VW) {
+            ck_vf acc = ck_splat(init);
+#pragma clang loop unroll(full)
+            for (long kh = 0; kh < 3; kh++) {
+                if (!rows[kh]) continue;
+                const float *p = rows[kh] + 2 * x;
+                ck_vf a = ck_load(p), b = ck_load(p + CK_VW), odd = CK_ODDS(a, b);
+                // Columns 2·x − 1 + 2·lane: from memory, or (x = 0) the odd columns shifted by one lane.
+                ck_vf before = x == 0 ? CK_PAIR_SHIFT(odd, zero) : CK_EVENS(ck_load(p - 1), ck_load(p - 1 + CK_VW));
+                acc = CK_FMA(wv[3 * kh], before, acc);
+                acc = CK_FMA(wv[3 * kh + 1], CK_EVENS(a, b), acc);
+                acc = CK_FMA(wv[3 * kh + 2], odd, acc);
+            }
+            ck_store_quads(line + x, CK_UNPAIR(acc));
+        }
+        for (long ox = covered; ox < ow; ox++) line[ox] = ck_dw3x3s2_column(src, h, w, iy0, ox, wt, init);
+    }
+}
+
 CK_INLINE float ck_hsum(ck_vf v) {
     float lanes[CK_VW];
     ck_store(lanes, v);
@@ -788,6 +840,7 @@ const ck_kernels CK_NAME(table) = {
     .transpose_out = CK_NAME(transpose_out),
     .pad_plane = CK_NAME(pad_plane),
     .window_sum = CK_NAME(window_sum),
+    .depthwise3x3s2 = CK_NAME(depthwise3x3s2),
     .window_dot = CK_NAME(window_dot),
     .max_pool = CK_NAME(max_pool),
     .winograd_weights = CK_NAME(winograd_weights),

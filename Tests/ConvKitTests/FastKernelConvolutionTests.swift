@@ -92,6 +92,15 @@ struct FastKernelConvolutionTests {
         Case(input: [1, 4, 7, 7], weight: [4, 1, 3, 3], padding: .same, groups: 4, mode: .reflect),
         Case(input: [1, 4, 7, 8], weight: [4, 1, 2, 4], stride: [2, 1], padding: .asymmetric(low: [0, 2], high: [1, 1]), groups: 4),
         Case(input: [1, 4, 7, 8], weight: [4, 1, 3, 3], padding: 1, groups: 4, algorithm: .gemm),
+        // Depthwise 3×3 stride 2 read in place: output widths at one and two vectors (4, 8, 16 lanes),
+        // odd widths (the last column alone), inputs narrower than two vectors, top padding 0,
+        // extra right padding, a multiplier.
+        Case(input: [1, 3, 11, 16], weight: [3, 1, 3, 3], stride: 2, padding: 1, groups: 3),
+        Case(input: [2, 2, 12, 31], weight: [4, 1, 3, 3], stride: 2, padding: 1, groups: 2),
+        Case(input: [1, 2, 5, 15], weight: [2, 1, 3, 3], stride: 2, padding: 1, groups: 2),
+        Case(input: [1, 2, 9, 34], weight: [2, 1, 3, 3], stride: 2, padding: .asymmetric(low: [0, 1], high: [2, 3]),
+             groups: 2),
+        Case(input: [1, 2, 6, 66], weight: [2, 1, 3, 3], stride: 2, padding: 1, groups: 2),
         // 1-D and transposed.
         Case(rank: 1, input: [2, 3, 40], weight: [5, 3, 3], stride: 2, padding: 1),
         Case(rank: 1, input: [1, 2, 19], weight: [2, 1, 4], padding: .causal, dilation: 2, groups: 2),

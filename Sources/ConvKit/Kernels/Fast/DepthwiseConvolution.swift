@@ -32,9 +32,33 @@ struct DepthwiseConvolution {
         source.channelStride + source.pitch + 8 * vw
     }
 
+    /// Whether the forward pass reads the input planes in place with the 3 × 3 stride-2 kernel
+    /// (MobileNet's downsampling layers: left padding 1, at least one vector of output columns)
+    /// instead of through a padded, phase-split copy (half the time of such a layer).
+    static func readsInPlace(_ s: ConvShape2D, vw: Int) -> Bool {
+        s.kH == 3 && s.kW == 3 && s.strideH == 2 && s.strideW == 2 && s.dilationH == 1 && s.dilationW == 1
+            && s.padLeft == 1 && s.outW >= vw
+    }
+
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  output y: UnsafeMutablePointer<Float>, kernels: KernelTable, relu: Bool = false) {
         let s = shape, mult = multiplier, area = s.kernelArea
+        if Self.readsInPlace(s, vw: kernels.vw) {
+            let depthwise3x3s2 = kernels.depthwise3x3s2
+            parallelFor(s.batch * s.inChannels) { range, _ in
+                for item in range {
+                    let n = item / s.inChannels, c = item % s.inChannels
+                    for m in 0..<mult {
+                        let oc = c * mult + m
+                        let out = y + (n * s.outChannels + oc) * s.outPlane
+                        depthwise3x3s2(x + item * s.inPlane, s.inH, s.inW, s.padTop, w + oc * area, bias?[oc] ?? 0,
+                                       s.outH, s.outW, out)
+                        if relu { applyReLU(out, count: s.outPlane) }
+                    }
+                }
+            }
+            return
+        }
         let source = FastConvolution(shape: s, algorithm: .gemm).forwardSource(nr: kernels.nr)
         let taps = forwardTaps(source)
         let windowSum = kernels.windowSum
