@@ -53,6 +53,18 @@ CK_INLINE void ck_store_partial(float *p, long stride, ck_vf v, long n) {
 /// order: the in-lane shuffle (one instruction on every ISA) leaves the natural elements in pairs
 /// of lanes out of order; CK_UNPAIR restores natural order, and CK_PAIR_SHIFT is, in paired order,
 /// natural [0, v0, v1, …, v(VW−2)] — each lane's predecessor, zero for the first.
+/// Stride-1 columns in registers: natural [0, v0, …, v(VW−2)] and [v1, …, v(VW−1), 0].
+#if CK_VW == 4
+#define CK_SHIFT_IN(v, zero) __builtin_shufflevector(v, zero, 4, 0, 1, 2)
+#define CK_SHIFT_OUT(v, zero) __builtin_shufflevector(v, zero, 1, 2, 3, 4)
+#elif CK_VW == 8
+#define CK_SHIFT_IN(v, zero) __builtin_shufflevector(v, zero, 8, 0, 1, 2, 3, 4, 5, 6)
+#define CK_SHIFT_OUT(v, zero) __builtin_shufflevector(v, zero, 1, 2, 3, 4, 5, 6, 7, 8)
+#else
+#define CK_SHIFT_IN(v, zero) __builtin_shufflevector(v, zero, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+#define CK_SHIFT_OUT(v, zero) __builtin_shufflevector(v, zero, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+#endif
+
 #if CK_VW == 4
 #define CK_EVENS(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
 #define CK_ODDS(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
@@ -475,53 +487,93 @@ void CK_NAME(window_sum)(const float *src, const long *off, const float *w, long
     }
 }
 
-/// Output column ox of depthwise3x3s2 on its own (taps outside the plane add nothing).
-CK_INLINE float ck_dw3x3s2_column(const float *src, long h, long w, long iy0, long ox, const float *wt, float init) {
+/// Output column ox of depthwise3x3 on its own (taps outside the plane add nothing).
+CK_INLINE float ck_dw3x3_column(const float *src, long h, long w, long stride, long iy0, long ox, const float *wt,
+                                float init) {
     ck_vf a = ck_splat(init);
     for (long t = 0; t < 9; t++) {
-        const long iy = iy0 + t / 3, ix = 2 * ox - 1 + t % 3;
+        const long iy = iy0 + t / 3, ix = stride * ox - 1 + t % 3;
         if (iy >= 0 && iy < h && ix >= 0 && ix < w) a = CK_FMA(ck_splat(wt[t]), ck_splat(src[iy * w + ix]), a);
     }
     return a[0];
 }
 
-void CK_NAME(depthwise3x3s2)(const float *src, long h, long w, long top, const float *wt, float init, long oh,
-                             long ow, float *out) {
-    ck_vf zero = ck_splat(0.0f), wv[9];
+/// Columns 2·x − 1 + 2·lane + kw (kw < 3) of a row for output columns x… at stride 2, in paired
+/// lane order: from memory, or (x = 0) column −1 as zero by a shift.
+CK_INLINE void ck_dw3x3_taps_s2(const float *row, long x, ck_vf zero, ck_vf tap[3]) {
+    const float *p = row + 2 * x;
+    const ck_vf a = ck_load(p), b = ck_load(p + CK_VW);
+    tap[2] = CK_ODDS(a, b);
+    tap[1] = CK_EVENS(a, b);
+    tap[0] = x == 0 ? CK_PAIR_SHIFT(tap[2], zero) : CK_EVENS(ck_load(p - 1), ck_load(p - 1 + CK_VW));
+}
+
+/// Columns x − 1 + lane + kw at stride 1: from memory, or as zero by a shift at the row's ends.
+CK_INLINE void ck_dw3x3_taps_s1(const float *row, long x, long w, ck_vf zero, ck_vf tap[3]) {
+    const float *p = row + x;
+    tap[1] = ck_load(p);
+    tap[0] = x == 0 ? CK_SHIFT_IN(tap[1], zero) : ck_load(p - 1);
+    tap[2] = x + CK_VW == w ? CK_SHIFT_OUT(tap[1], zero) : ck_load(p + 1);
+}
+
+CK_INLINE void ck_dw3x3(const long STRIDE, const float *src, long h, long w, long top, const float *wt, float init,
+                        long oh, long ow, float *out) {
+    const ck_vf zero = ck_splat(0.0f);
+    ck_vf wv[9];
     for (long t = 0; t < 9; t++) wv[t] = ck_splat(wt[t]);
-    // Vectors start at 0, VW, 2·VW, … and at `last`, each reading columns 2·x − 1 … 2·x + 2·VW − 1:
-    // inside the row, but for column −1 at x = 0. The columns from `covered` on go one at a time.
-    long last = ow - CK_VW;
-    if (w - 2 * CK_VW < 2 * last) last = (w - 2 * CK_VW) / 2;
-    if (w < 2 * CK_VW) last = -1;
+    // Vectors start at 0, VW, 2·VW, … and at `last`, reading inside the row but for column −1
+    // (and, at stride 1, column w). The columns from `covered` on go one at a time.
+    long last = (ow < w ? ow : w) - CK_VW;
+    if (STRIDE == 2) {
+        last = ow - CK_VW;
+        if (w - 2 * CK_VW < 2 * last) last = (w - 2 * CK_VW) / 2;
+        if (w < 2 * CK_VW) last = -1;
+    }
     const long covered = last >= 0 ? last + CK_VW : 0;
-    for (long oy = 0; oy < oh; oy++) {
-        const long iy0 = 2 * oy - top;
-        const float *rows[3];
-        for (long kh = 0; kh < 3; kh++) {
-            const long iy = iy0 + kh;
-            rows[kh] = iy >= 0 && iy < h ? src + iy * w : 0;
+    // Three output rows at a time share input rows (two of seven at stride 2, four of five at
+    // stride 1; measured 10–20 % faster than two rows, and than four, which spill registers).
+    enum { ROWS = 3 };
+    for (long oy = 0; oy < oh; oy += ROWS) {
+        const long count = oh - oy < ROWS ? oh - oy : ROWS, span = STRIDE * (ROWS - 1) + 3;
+        const long iy0 = STRIDE * oy - top;
+        // Input rows outside the plane, or only below the last output row, are skipped.
+        const float *rows[2 * (ROWS - 1) + 3];
+        for (long j = 0; j < span; j++) {
+            const long iy = iy0 + j;
+            rows[j] = iy >= 0 && iy < h && j < STRIDE * (count - 1) + 3 ? src + iy * w : 0;
         }
         float *line = out + oy * ow;
-        // One vector at a time: out-of-order execution overlaps their chains (measured as fast as
-        // four in flight, which spill registers, or one chain per kernel row).
         for (long x = 0; x <= last; x = x < last && x + CK_VW > last ? last : x + CK_VW) {
-            ck_vf acc = ck_splat(init);
+            ck_vf acc[ROWS];
+            for (long r = 0; r < ROWS; r++) acc[r] = ck_splat(init);
 #pragma clang loop unroll(full)
-            for (long kh = 0; kh < 3; kh++) {
-                if (!rows[kh]) continue;
-                const float *p = rows[kh] + 2 * x;
-                ck_vf a = ck_load(p), b = ck_load(p + CK_VW), odd = CK_ODDS(a, b);
-                // Columns 2·x − 1 + 2·lane: from memory, or (x = 0) the odd columns shifted by one lane.
-                ck_vf before = x == 0 ? CK_PAIR_SHIFT(odd, zero) : CK_EVENS(ck_load(p - 1), ck_load(p - 1 + CK_VW));
-                acc = CK_FMA(wv[3 * kh], before, acc);
-                acc = CK_FMA(wv[3 * kh + 1], CK_EVENS(a, b), acc);
-                acc = CK_FMA(wv[3 * kh + 2], odd, acc);
+            for (long j = 0; j < span; j++) {
+                if (!rows[j]) continue;
+                ck_vf tap[3];
+                if (STRIDE == 2) ck_dw3x3_taps_s2(rows[j], x, zero, tap);
+                else ck_dw3x3_taps_s1(rows[j], x, w, zero, tap);
+                // Input row j is kernel row j − r·stride of output row r (kernel rows in order).
+#pragma clang loop unroll(full)
+                for (long r = 0; r < ROWS; r++) {
+                    const long kh = j - r * STRIDE;
+                    if (kh < 0 || kh > 2) continue;
+                    for (long kw = 0; kw < 3; kw++) acc[r] = CK_FMA(wv[3 * kh + kw], tap[kw], acc[r]);
+                }
             }
-            ck_store_quads(line + x, CK_UNPAIR(acc));
+            for (long r = 0; r < count; r++) ck_store_quads(line + r * ow + x, STRIDE == 2 ? CK_UNPAIR(acc[r]) : acc[r]);
         }
-        for (long ox = covered; ox < ow; ox++) line[ox] = ck_dw3x3s2_column(src, h, w, iy0, ox, wt, init);
+        for (long r = 0; r < count; r++) {
+            for (long ox = covered; ox < ow; ox++) {
+                line[r * ow + ox] = ck_dw3x3_column(src, h, w, STRIDE, iy0 + r * STRIDE, ox, wt, init);
+            }
+        }
     }
+}
+
+void CK_NAME(depthwise3x3)(const float *src, long h, long w, long stride, long top, const float *wt, float init,
+                           long oh, long ow, float *out) {
+    if (stride == 2) ck_dw3x3(2, src, h, w, top, wt, init, oh, ow, out);
+    else ck_dw3x3(1, src, h, w, top, wt, init, oh, ow, out);
 }
 
 CK_INLINE float ck_hsum(ck_vf v) {
@@ -840,7 +892,7 @@ const ck_kernels CK_NAME(table) = {
     .transpose_out = CK_NAME(transpose_out),
     .pad_plane = CK_NAME(pad_plane),
     .window_sum = CK_NAME(window_sum),
-    .depthwise3x3s2 = CK_NAME(depthwise3x3s2),
+    .depthwise3x3 = CK_NAME(depthwise3x3),
     .window_dot = CK_NAME(window_dot),
     .max_pool = CK_NAME(max_pool),
     .winograd_weights = CK_NAME(winograd_weights),

@@ -92,9 +92,14 @@ struct FastKernelConvolutionTests {
         Case(input: [1, 4, 7, 7], weight: [4, 1, 3, 3], padding: .same, groups: 4, mode: .reflect),
         Case(input: [1, 4, 7, 8], weight: [4, 1, 2, 4], stride: [2, 1], padding: .asymmetric(low: [0, 2], high: [1, 1]), groups: 4),
         Case(input: [1, 4, 7, 8], weight: [4, 1, 3, 3], padding: 1, groups: 4, algorithm: .gemm),
-        // Depthwise 3×3 stride 2 read in place: output widths at one and two vectors (4, 8, 16 lanes),
-        // odd widths (the last column alone), inputs narrower than two vectors, top padding 0,
-        // extra right padding, a multiplier.
+        // Depthwise 3×3 read in place, stride 1: widths at one and two vectors (4, 8, 16 lanes), odd
+        // widths, top padding 0, right padding 0 and 3 (columns past the row), a multiplier.
+        Case(input: [1, 2, 5, 8], weight: [2, 1, 3, 3], padding: 1, groups: 2),
+        Case(input: [2, 3, 7, 17], weight: [6, 1, 3, 3], padding: 1, groups: 3),
+        Case(input: [1, 2, 6, 16], weight: [2, 1, 3, 3], padding: .asymmetric(low: [0, 1], high: [2, 0]), groups: 2),
+        Case(input: [1, 2, 4, 9], weight: [2, 1, 3, 3], padding: .asymmetric(low: [1, 1], high: [1, 3]), groups: 2),
+        // Stride 2: output widths at one and two vectors, odd widths (the last column alone),
+        // inputs narrower than two vectors, top padding 0, extra right padding, a multiplier.
         Case(input: [1, 3, 11, 16], weight: [3, 1, 3, 3], stride: 2, padding: 1, groups: 3),
         Case(input: [2, 2, 12, 31], weight: [4, 1, 3, 3], stride: 2, padding: 1, groups: 2),
         Case(input: [1, 2, 5, 15], weight: [2, 1, 3, 3], stride: 2, padding: 1, groups: 2),

@@ -50,12 +50,12 @@ typedef void (*ck_gemm_packed_fn)(long mr, long nr, long kc, const float *a,
 typedef void (*ck_window_sum_fn)(const float *src, const long *off, const float *w, long ntaps, float init,
                                  long oh, long pitch, long ow, float *out, long o_rs, long o_cs);
 
-/// Depthwise 3 × 3 correlation at stride 2, dilation 1, left padding 1, straight from an h × w
-/// plane (no padded copy): for oy < oh, ox < ow,
-///   out[oy·ow + ox] = init + Σ_{kh, kw < 3} wt[3·kh + kw] · src[(2·oy + kh − top)·w + 2·ox + kw − 1]
+/// Depthwise 3 × 3 correlation at stride 1 or 2 (dilation 1, left padding 1) straight from an
+/// h × w plane (no padded copy): for oy < oh, ox < ow,
+///   out[oy·ow + ox] = init + Σ_{kh, kw < 3} wt[3·kh + kw] · src[(s·oy + kh − top)·w + s·ox + kw − 1]
 /// (taps in that order; taps outside the plane add nothing, as zero padding).
-typedef void (*ck_depthwise3x3s2_fn)(const float *src, long h, long w, long top, const float *wt, float init,
-                                     long oh, long ow, float *out);
+typedef void (*ck_depthwise3x3_fn)(const float *src, long h, long w, long stride, long top, const float *wt,
+                                   float init, long oh, long ow, float *out);
 
 /// Depthwise weight gradient over the same kind of source:
 ///   grad[t] += Σ_{j < count} g[j] · src[off[t] + j]
@@ -129,7 +129,7 @@ typedef struct ck_kernels {
     ck_transpose_out_fn transpose_out;
     ck_pad_plane_fn pad_plane;
     ck_window_sum_fn window_sum;
-    ck_depthwise3x3s2_fn depthwise3x3s2;
+    ck_depthwise3x3_fn depthwise3x3;
     ck_window_dot_fn window_dot;
     ck_max_pool_fn max_pool;
     ck_winograd_weights_fn winograd_weights;

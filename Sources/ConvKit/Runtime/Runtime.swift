@@ -104,7 +104,7 @@ struct KernelTable {
     var transposeOut: ck_transpose_out_fn { table.pointee.transpose_out }
     var padPlane: ck_pad_plane_fn { table.pointee.pad_plane }
     var windowSum: ck_window_sum_fn { table.pointee.window_sum }
-    var depthwise3x3s2: ck_depthwise3x3s2_fn { table.pointee.depthwise3x3s2 }
+    var depthwise3x3: ck_depthwise3x3_fn { table.pointee.depthwise3x3 }
     var windowDot: ck_window_dot_fn { table.pointee.window_dot }
     var maxPool: ck_max_pool_fn { table.pointee.max_pool }
     var winogradWeights: ck_winograd_weights_fn { table.pointee.winograd_weights }

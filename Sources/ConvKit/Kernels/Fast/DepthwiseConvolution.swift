@@ -32,27 +32,31 @@ struct DepthwiseConvolution {
         source.channelStride + source.pitch + 8 * vw
     }
 
-    /// Whether the forward pass reads the input planes in place with the 3 × 3 stride-2 kernel
-    /// (MobileNet's downsampling layers: left padding 1, at least one vector of output columns)
-    /// instead of through a padded, phase-split copy (half the time of such a layer).
+    /// Whether the forward pass reads the input planes in place with the 3 × 3 kernel (stride 1
+    /// or 2, left padding 1, at least one vector of output columns) instead of through a padded,
+    /// phase-split copy (a quarter of a stride-1 layer's time, half of a stride-2 one's).
     static func readsInPlace(_ s: ConvShape2D, vw: Int) -> Bool {
-        s.kH == 3 && s.kW == 3 && s.strideH == 2 && s.strideW == 2 && s.dilationH == 1 && s.dilationW == 1
-            && s.padLeft == 1 && s.outW >= vw
+        guard s.kH == 3 && s.kW == 3 && s.dilationH == 1 && s.dilationW == 1 && s.padLeft == 1 else { return false }
+        switch (s.strideH, s.strideW) {
+        case (1, 1): return min(s.outW, s.inW) >= vw
+        case (2, 2): return s.outW >= vw && s.inW >= 2 * vw
+        default: return false
+        }
     }
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  output y: UnsafeMutablePointer<Float>, kernels: KernelTable, relu: Bool = false) {
         let s = shape, mult = multiplier, area = s.kernelArea
         if Self.readsInPlace(s, vw: kernels.vw) {
-            let depthwise3x3s2 = kernels.depthwise3x3s2
+            let depthwise3x3 = kernels.depthwise3x3
             parallelFor(s.batch * s.inChannels) { range, _ in
                 for item in range {
                     let n = item / s.inChannels, c = item % s.inChannels
                     for m in 0..<mult {
                         let oc = c * mult + m
                         let out = y + (n * s.outChannels + oc) * s.outPlane
-                        depthwise3x3s2(x + item * s.inPlane, s.inH, s.inW, s.padTop, w + oc * area, bias?[oc] ?? 0,
-                                       s.outH, s.outW, out)
+                        depthwise3x3(x + item * s.inPlane, s.inH, s.inW, s.strideW, s.padTop, w + oc * area,
+                                     bias?[oc] ?? 0, s.outH, s.outW, out)
                         if relu { applyReLU(out, count: s.outPlane) }
                     }
                 }
