@@ -8,9 +8,9 @@ import CConvKitKernels
 /// For small feature maps (ResNet's 7×7 and 14×14 stages) the usual orientation computes 16-wide
 /// column tiles over a padded position grid and keeps as little as 77 % of them (49 positions of a
 /// 7 × 9 grid in 64 columns); here the positions are packed densely in MR-row tiles (49 in 54 rows)
-/// and the channels fill whole 16-wide tiles. The rows of X (each position's taps, read through the
-/// tap offsets of the phase-split source) are packed per call; Wᵀ is packed into NR-wide panels once
-/// per weight tensor. Cᵀ goes through a scratch buffer and is transposed into NCHW (with the fused
+/// and the channels fill whole 16-wide tiles. The rows of X are read in place (each position a base
+/// offset into the phase-split source, each tap an offset from it); Wᵀ is packed into NR-wide panels
+/// once per weight tensor. Cᵀ goes through a scratch buffer and is transposed into NCHW (with the fused
 /// ReLU, if any).
 ///
 /// Each element's sum is one chain of fused multiply-adds from the bias in tap order, as in
@@ -77,7 +77,15 @@ struct PositionRowsGemm {
         let perImage = p.gridH * p.validW
         guard p.batch > 0, perImage > 0 else { return }
         let tilesPerImage = (perImage + mr - 1) / mr
-        let blocksPerImage = (tilesPerImage + 15) / 16
+        // Blocks of ≤ 16 row tiles, one or two more if that gives every thread as many items
+        // (9 blocks on 2 threads leave one thread idle a ninth of the time; 10 do not).
+        var blocksPerImage = (tilesPerImage + 15) / 16
+        let threads = Runtime.threadCount
+        for extra in 0..<threads where blocksPerImage + extra <= tilesPerImage
+            && p.batch * (blocksPerImage + extra) % threads == 0 {
+            blocksPerImage += extra
+            break
+        }
         let columnTiles = (p.m + nr - 1) / nr
         let rowItems = p.batch * blocksPerImage
         let columnGroups = min(columnTiles, max(1, (4 * Runtime.threadCount + rowItems - 1) / rowItems))
