@@ -28,12 +28,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 # The timing loop of every worker process (here and in compare_model.py), prepended to its script:
-# serve(runner) answers each request line with the median and minimum (ms) of request["runs"] calls
-# of runner(request) after request["warmup"] untimed ones.
+# serve(runner, about) first says it is ready (its imports done, so they cannot slow the other
+# frameworks' timings), with `about` (e.g. the framework's version), then answers each request line with the median and minimum (ms) of request["runs"]
+# calls of runner(request) after request["warmup"] untimed ones.
 SERVE = r'''
 import json, statistics, sys, time
 
-def serve(runner):
+def serve(runner, about=None):
+    print(json.dumps({"ready": about}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         run = runner(request)
@@ -112,6 +114,11 @@ class JsonLineProcess:
     def __init__(self, name, command, env=None):
         self.name = name
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        # Wait for the worker's imports (seconds of CPU) to finish before anything is timed.
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{name} worker failed to start")
+        self.about = json.loads(line)["ready"]
 
     def request(self, payload):
         self.process.stdin.write(json.dumps(payload) + "\n")

@@ -66,8 +66,7 @@ else:
     version = "ONNX Runtime " + ort.__version__
     def run():
         session.run(None, feed)
-print("ready " + version, flush=True)
-serve(lambda request: run)
+serve(lambda request: run, about=version)
 '''
 
 
@@ -125,10 +124,7 @@ class PythonWorker(JsonLineProcess):
     def __init__(self, which, threads, directory, spec):
         super().__init__(which, [sys.executable, "-c", WORKER, which, str(threads), directory, spec],
                          env={**os.environ, "PYTHONPATH": os.path.join(ROOT, "Scripts")})
-        line = self.process.stdout.readline().strip()
-        if not line.startswith("ready "):
-            raise RuntimeError(f"{which} worker failed to start")
-        self.version = line[len("ready "):]
+        self.version = self.about
 
     def time(self, runs, warmup):
         return self.request({"runs": runs, "warmup": warmup})["median_ms"]
