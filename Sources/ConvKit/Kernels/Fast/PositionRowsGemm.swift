@@ -77,18 +77,21 @@ struct PositionRowsGemm {
         let perImage = p.gridH * p.validW
         guard p.batch > 0, perImage > 0 else { return }
         let tilesPerImage = (perImage + mr - 1) / mr
-        // Blocks of ≤ 16 row tiles, one or two more if that gives every thread as many items
-        // (9 blocks on 2 threads leave one thread idle a ninth of the time; 10 do not).
+        // Items: (image, block of ≤ 16 row tiles) × groups of column tiles, about four per thread.
+        let columnTiles = (p.m + nr - 1) / nr, threads = Runtime.threadCount
+        func columnGroups(_ blocks: Int) -> Int {
+            min(columnTiles, max(1, (4 * threads + p.batch * blocks - 1) / (p.batch * blocks)))
+        }
+        // One or two more blocks if that gives every thread as many items (9 items on 2 threads
+        // leave one thread idle a ninth of the time; 10 do not). Not more than needed: each row
+        // block reads all of its column tiles' weights.
         var blocksPerImage = (tilesPerImage + 15) / 16
-        let threads = Runtime.threadCount
         for extra in 0..<threads where blocksPerImage + extra <= tilesPerImage
-            && p.batch * (blocksPerImage + extra) % threads == 0 {
+            && p.batch * (blocksPerImage + extra) * columnGroups(blocksPerImage + extra) % threads == 0 {
             blocksPerImage += extra
             break
         }
-        let columnTiles = (p.m + nr - 1) / nr
-        let rowItems = p.batch * blocksPerImage
-        let columnGroups = min(columnTiles, max(1, (4 * Runtime.threadCount + rowItems - 1) / rowItems))
+        let rowItems = p.batch * blocksPerImage, columnGroups = columnGroups(blocksPerImage)
         let perGroup = (columnTiles + columnGroups - 1) / columnGroups
         // K blocks of ≤ 64 taps: a block's taps of the item's rows (each tap a run of a different
         // plane row) stay in L1 while every column tile passes over them. Items of ≤ 64 rows (small
