@@ -8,8 +8,17 @@ extension Activation {
         // One pass from the input into fresh storage (not a copy, then a pass over the copy).
         let output = [Float](unsafeUninitializedCapacity: x.count) { y, initialized in
             x.withUnsafeBufferPointer { x in
+                guard let source = x.baseAddress, let destination = y.baseAddress else { return }
+                // The piecewise-linear ones eight lanes at a time (the same operations as `value`,
+                // so the same results; a NaN stays NaN); the rest element by element.
                 switch self {
-                case .relu: if let source = x.baseAddress, let destination = y.baseAddress { applyReLU(source, into: destination, count: x.count) }
+                case .relu: applyReLU(source, into: destination, count: x.count)
+                case .relu6: map8(source, into: destination, count: x.count) { clamp($0, 0, 6) }
+                case let .leakyReLU(slope):
+                    let s = Float(slope)
+                    map8(source, into: destination, count: x.count) { $0.replacing(with: s * $0, where: $0 .< 0) }
+                case .hardsigmoid: map8(source, into: destination, count: x.count) { clamp($0 + 3, 0, 6) / 6 }
+                case .hardswish: map8(source, into: destination, count: x.count) { $0 * clamp($0 + 3, 0, 6) / 6 }
                 default: for i in x.indices { y[i] = value(x[i]) }
                 }
             }
@@ -56,6 +65,27 @@ extension Activation {
             initialized = count
         }
         return Tensor(uncheckedShape: input.shape, scalars: gradInput)
+    }
+
+    /// `y[i] = body(x[i])` eight lanes at a time, the last `count mod 8` through ``value(_:)``.
+    @inline(__always)
+    private func map8(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int,
+                      _ body: (SIMD8<Float>) -> SIMD8<Float>) {
+        var i = 0
+        while i + 8 <= count {
+            UnsafeMutableRawPointer(y + i).storeBytes(of: body(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)),
+                                                      as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { y[i] = value(x[i]); i += 1 }
+    }
+
+    /// `min(max(v, low), high)` per lane, exactly as Swift's scalar `max` (`low >= v ? low : v`)
+    /// then `min`: −0 becomes `low`, a NaN stays NaN.
+    @inline(__always)
+    private func clamp(_ v: SIMD8<Float>, _ low: Float, _ high: Float) -> SIMD8<Float> {
+        let raised = v.replacing(with: low, where: v .<= low)
+        return raised.replacing(with: high, where: raised .> high)
     }
 
     private static let sqrt2OverPi = Float((2 / Double.pi).squareRoot())

@@ -1,10 +1,11 @@
 import CConvKitKernels
 
 /// Depthwise correlation (one input channel per group, `C_out/C_in` outputs per input channel)
-/// with the window kernels. Each input plane is copied once into a zero-padded, stride-phase-split
-/// scratch plane (``PhaseSplitSource``), in which every tap is one contiguous run; each output
-/// plane of that channel is then a weighted sum of those runs. Work is split over
-/// `(image, input channel)` planes.
+/// with the window kernels. The 3 × 3 layers of MobileNets (stride 1 or 2, left padding 1) read
+/// each input plane in place (``readsInPlace(_:vw:)``); otherwise each input plane is copied once
+/// into a zero-padded, stride-phase-split scratch plane (``PhaseSplitSource``), in which every tap
+/// is one contiguous run, and each output plane of that channel is a weighted sum of those runs.
+/// Work is split over `(image, input channel)` planes.
 ///
 /// The input gradient is the same window sum over the padded output gradient, per stride phase of
 /// the input, with the taps that reach the phase. The weight gradient is a dot product of each

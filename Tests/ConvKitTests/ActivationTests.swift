@@ -1,0 +1,36 @@
+import ConvKit
+import Foundation
+import Testing
+
+@Suite("Element-wise activations")
+struct ActivationTests {
+    /// Breakpoints, both sides of them, ±0, ±∞ and NaN; 21 values, so both the eight-lane body and
+    /// the element-by-element tail run.
+    static let inputs: [Float] = [-.infinity, -7, -3.5, -3, -2.5, -1, -0.0, 0, 0.25, 1, 2.9, 3, 3.1, 5.99, 6, 6.01,
+                                  100, .infinity, .nan, -0.01, 42]
+
+    /// PyTorch's definitions (ATen: `hardtanh` is `min(max(x, 0), 6)`, hardswish `x · relu6(x + 3) / 6`,
+    /// hardsigmoid `relu6(x + 3) / 6`, leaky ReLU `x ≥ 0 ? x : slope · x`), in Float.
+    static func expected(_ activation: Activation, _ x: Float) -> Float {
+        func relu6(_ v: Float) -> Float { v.isNaN ? v : Swift.min(Swift.max(v, 0), 6) }
+        switch activation {
+        case .relu6: return relu6(x)
+        case .hardsigmoid: return relu6(x + 3) / 6
+        case .hardswish: return x * relu6(x + 3) / 6
+        case let .leakyReLU(slope): return x.isNaN ? x : (x >= 0 ? x : Float(slope) * x)
+        default: return .nan
+        }
+    }
+
+    @Test("piecewise-linear activations match PyTorch's definitions at every breakpoint, NaN included",
+          arguments: [Activation.relu6, .hardsigmoid, .hardswish, .leakyReLU(negativeSlope: 0.01), .leakyReLU(negativeSlope: 0.2)])
+    func piecewiseLinear(_ activation: Activation) throws {
+        let x = try Tensor(shape: [3, 7], scalars: Self.inputs)
+        let y = activation(x)
+        #expect(y.shape == x.shape)
+        for (input, output) in zip(Self.inputs, y.scalars) {
+            let want = Self.expected(activation, input)
+            #expect(want.isNaN ? output.isNaN : output == want, "\(activation.typeName)(\(input)) = \(output), want \(want)")
+        }
+    }
+}
