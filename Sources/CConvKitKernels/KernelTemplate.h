@@ -487,40 +487,52 @@ void CK_NAME(window_sum)(const float *src, const long *off, const float *w, long
     }
 }
 
-/// Output column ox of depthwise3x3 on its own (taps outside the plane add nothing).
-CK_INLINE float ck_dw3x3_column(const float *src, long h, long w, long stride, long iy0, long ox, const float *wt,
-                                float init) {
-    ck_vf a = ck_splat(init);
+/// Max-pooling's combination rule (PyTorch's): x replaces the running maximum if larger, or NaN.
+CK_INLINE ck_vf ck_max_step(ck_vf best, ck_vf x) {
+    const ck_vi take = (x > best) | (x != x);
+    return (ck_vf)(((ck_vi)x & take) | ((ck_vi)best & ~take));
+}
+
+/// Output column ox of ck_window3x3 on its own (taps outside the plane are skipped).
+CK_INLINE float ck_window3x3_column(const int MAX, const float *src, long h, long w, long stride, long iy0, long ox,
+                                    const float *wt, float init) {
+    float a = init;
     for (long t = 0; t < 9; t++) {
         const long iy = iy0 + t / 3, ix = stride * ox - 1 + t % 3;
-        if (iy >= 0 && iy < h && ix >= 0 && ix < w) a = CK_FMA(ck_splat(wt[t]), ck_splat(src[iy * w + ix]), a);
+        if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+        const float x = src[iy * w + ix];
+        if (MAX) a = x > a || x != x ? x : a;
+        else a = CK_FMA(ck_splat(wt[t]), ck_splat(x), ck_splat(a))[0];
     }
-    return a[0];
+    return a;
 }
 
 /// Columns 2·x − 1 + 2·lane + kw (kw < 3) of a row for output columns x… at stride 2, in paired
-/// lane order: from memory, or (x = 0) column −1 as zero by a shift.
-CK_INLINE void ck_dw3x3_taps_s2(const float *row, long x, ck_vf zero, ck_vf tap[3]) {
+/// lane order: from memory, or (x = 0) column −1 as `pad` by a shift.
+CK_INLINE void ck_window3x3_taps_s2(const float *row, long x, ck_vf pad, ck_vf tap[3]) {
     const float *p = row + 2 * x;
     const ck_vf a = ck_load(p), b = ck_load(p + CK_VW);
     tap[2] = CK_ODDS(a, b);
     tap[1] = CK_EVENS(a, b);
-    tap[0] = x == 0 ? CK_PAIR_SHIFT(tap[2], zero) : CK_EVENS(ck_load(p - 1), ck_load(p - 1 + CK_VW));
+    tap[0] = x == 0 ? CK_PAIR_SHIFT(tap[2], pad) : CK_EVENS(ck_load(p - 1), ck_load(p - 1 + CK_VW));
 }
 
-/// Columns x − 1 + lane + kw at stride 1: from memory, or as zero by a shift at the row's ends.
-CK_INLINE void ck_dw3x3_taps_s1(const float *row, long x, long w, ck_vf zero, ck_vf tap[3]) {
+/// Columns x − 1 + lane + kw at stride 1: from memory, or as `pad` by a shift at the row's ends.
+CK_INLINE void ck_window3x3_taps_s1(const float *row, long x, long w, ck_vf pad, ck_vf tap[3]) {
     const float *p = row + x;
     tap[1] = ck_load(p);
-    tap[0] = x == 0 ? CK_SHIFT_IN(tap[1], zero) : ck_load(p - 1);
-    tap[2] = x + CK_VW == w ? CK_SHIFT_OUT(tap[1], zero) : ck_load(p + 1);
+    tap[0] = x == 0 ? CK_SHIFT_IN(tap[1], pad) : ck_load(p - 1);
+    tap[2] = x + CK_VW == w ? CK_SHIFT_OUT(tap[1], pad) : ck_load(p + 1);
 }
 
-CK_INLINE void ck_dw3x3(const long STRIDE, const float *src, long h, long w, long top, const float *wt, float init,
-                        long oh, long ow, float *out) {
-    const ck_vf zero = ck_splat(0.0f);
+/// A 3 × 3 window at stride 1 or 2 (dilation 1, left padding 1) straight from an h × w plane: the
+/// depthwise correlation (`init` + weighted taps, in tap order) or, with MAX, max pooling (from −∞,
+/// by ck_max_step in tap order). Taps outside the plane are skipped (zero / −∞ padding).
+CK_INLINE void ck_window3x3(const long STRIDE, const int MAX, const float *src, long h, long w, long top,
+                            const float *wt, float init, long oh, long ow, float *out) {
+    const ck_vf pad = ck_splat(MAX ? -__builtin_inff() : 0.0f);
     ck_vf wv[9];
-    for (long t = 0; t < 9; t++) wv[t] = ck_splat(wt[t]);
+    for (long t = 0; t < 9; t++) wv[t] = ck_splat(MAX ? 0.0f : wt[t]);
     // Vectors start at 0, VW, 2·VW, … and at `last`, reading inside the row but for column −1
     // (and, at stride 1, column w). The columns from `covered` on go one at a time.
     long last = (ow < w ? ow : w) - CK_VW;
@@ -550,21 +562,23 @@ CK_INLINE void ck_dw3x3(const long STRIDE, const float *src, long h, long w, lon
             for (long j = 0; j < span; j++) {
                 if (!rows[j]) continue;
                 ck_vf tap[3];
-                if (STRIDE == 2) ck_dw3x3_taps_s2(rows[j], x, zero, tap);
-                else ck_dw3x3_taps_s1(rows[j], x, w, zero, tap);
+                if (STRIDE == 2) ck_window3x3_taps_s2(rows[j], x, pad, tap);
+                else ck_window3x3_taps_s1(rows[j], x, w, pad, tap);
                 // Input row j is kernel row j − r·stride of output row r (kernel rows in order).
 #pragma clang loop unroll(full)
                 for (long r = 0; r < ROWS; r++) {
                     const long kh = j - r * STRIDE;
                     if (kh < 0 || kh > 2) continue;
-                    for (long kw = 0; kw < 3; kw++) acc[r] = CK_FMA(wv[3 * kh + kw], tap[kw], acc[r]);
+                    for (long kw = 0; kw < 3; kw++) {
+                        acc[r] = MAX ? ck_max_step(acc[r], tap[kw]) : CK_FMA(wv[3 * kh + kw], tap[kw], acc[r]);
+                    }
                 }
             }
             for (long r = 0; r < count; r++) ck_store_quads(line + r * ow + x, STRIDE == 2 ? CK_UNPAIR(acc[r]) : acc[r]);
         }
         for (long r = 0; r < count; r++) {
             for (long ox = covered; ox < ow; ox++) {
-                line[r * ow + ox] = ck_dw3x3_column(src, h, w, STRIDE, iy0 + r * STRIDE, ox, wt, init);
+                line[r * ow + ox] = ck_window3x3_column(MAX, src, h, w, STRIDE, iy0 + r * STRIDE, ox, wt, init);
             }
         }
     }
@@ -572,8 +586,14 @@ CK_INLINE void ck_dw3x3(const long STRIDE, const float *src, long h, long w, lon
 
 void CK_NAME(depthwise3x3)(const float *src, long h, long w, long stride, long top, const float *wt, float init,
                            long oh, long ow, float *out) {
-    if (stride == 2) ck_dw3x3(2, src, h, w, top, wt, init, oh, ow, out);
-    else ck_dw3x3(1, src, h, w, top, wt, init, oh, ow, out);
+    if (stride == 2) ck_window3x3(2, 0, src, h, w, top, wt, init, oh, ow, out);
+    else ck_window3x3(1, 0, src, h, w, top, wt, init, oh, ow, out);
+}
+
+void CK_NAME(max3x3)(const float *src, long h, long w, long stride, long top, long oh, long ow, float *out) {
+    const float init = -__builtin_inff();
+    if (stride == 2) ck_window3x3(2, 1, src, h, w, top, 0, init, oh, ow, out);
+    else ck_window3x3(1, 1, src, h, w, top, 0, init, oh, ow, out);
 }
 
 CK_INLINE float ck_hsum(ck_vf v) {
@@ -893,6 +913,7 @@ const ck_kernels CK_NAME(table) = {
     .pad_plane = CK_NAME(pad_plane),
     .window_sum = CK_NAME(window_sum),
     .depthwise3x3 = CK_NAME(depthwise3x3),
+    .max3x3 = CK_NAME(max3x3),
     .window_dot = CK_NAME(window_dot),
     .max_pool = CK_NAME(max_pool),
     .winograd_weights = CK_NAME(winograd_weights),

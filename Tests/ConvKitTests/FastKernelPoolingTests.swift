@@ -44,6 +44,13 @@ struct FastKernelPoolingTests {
             Case(input: [1, 2, 13, 14], kernel: [3, 2], stride: [2, 3], padding: [1, 1], dilation: [2, 1]),
             Case(input: [1, 1, 7, 7], kernel: 5, stride: 3, padding: 2, dilation: 2, ceilMode: true),
             Case(rank: 1, input: [2, 3, 40], kernel: 3, stride: 2, padding: 1),
+            // 3 × 3 windows read in place (without indices): widths at and around one and two vectors,
+            // ceil mode's windows past the right and bottom edges.
+            Case(input: [1, 2, 6, 16], kernel: 3, stride: 2, padding: 1),
+            Case(input: [1, 2, 8, 31], kernel: 3, stride: 2, padding: 1),
+            Case(input: [1, 2, 7, 33], kernel: 3, stride: 2, padding: 1, ceilMode: true),
+            Case(input: [1, 2, 5, 8], kernel: 3, stride: 1, padding: 1),
+            Case(input: [1, 2, 4, 17], kernel: 3, stride: 1, padding: 1),
             Case(max: false, input: [1, 3, 56, 56], kernel: 3, stride: 2, padding: 1),
             Case(max: false, input: [2, 2, 9, 33], kernel: 2),
             Case(max: false, input: [1, 2, 17, 65], kernel: 3, stride: 1, padding: 1, countIncludePad: false),
@@ -55,7 +62,7 @@ struct FastKernelPoolingTests {
         ]
         var rng = RandomGenerator(seed: 0xB00)
         func pick<T>(_ values: [T]) -> T { values[Int(rng.next() % UInt64(values.count))] }
-        while cases.count < 50 {
+        while cases.count < 55 {
             let k = pick([1, 2, 3, 4, 5])
             let c = Case(max: cases.count % 2 == 0, input: [pick([1, 2]), pick([1, 3]), pick([1, 5, 8, 9, 16]), pick([7, 8, 15, 16, 17, 33])],
                          kernel: [k, pick([1, 2, 3])], stride: [pick([1, 2, 3]), pick([1, 2])], padding: [pick([0, 1]) * (k / 2), 0],
@@ -112,7 +119,7 @@ struct FastKernelPoolingTests {
         }
     }
 
-    @Test("1, 2 and 3 threads give bitwise-identical results", arguments: Array(cases.prefix(15)))
+    @Test("1, 2 and 3 threads give bitwise-identical results", arguments: Array(cases.prefix(20)))
     func threadCounts(_ c: Case) throws {
         var rng = RandomGenerator(seed: 13)
         let x: Tensor<Float> = rng.tensor(c.input)

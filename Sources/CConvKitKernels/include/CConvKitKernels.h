@@ -57,6 +57,11 @@ typedef void (*ck_window_sum_fn)(const float *src, const long *off, const float 
 typedef void (*ck_depthwise3x3_fn)(const float *src, long h, long w, long stride, long top, const float *wt,
                                    float init, long oh, long ow, float *out);
 
+/// 3 × 3 max pooling over the same kind of plane (stride 1 or 2, dilation 1, left padding 1, −∞
+/// outside): out[oy·ow + ox] = the maximum of the window's taps in row-major order by PyTorch's
+/// rule (a later tap replaces the maximum if larger, or NaN).
+typedef void (*ck_max3x3_fn)(const float *src, long h, long w, long stride, long top, long oh, long ow, float *out);
+
 /// Depthwise weight gradient over the same kind of source:
 ///   grad[t] += Σ_{j < count} g[j] · src[off[t] + j]
 /// with g on the same grid (zero in dropped columns) and readable, zero, up to count rounded up to
@@ -130,6 +135,7 @@ typedef struct ck_kernels {
     ck_pad_plane_fn pad_plane;
     ck_window_sum_fn window_sum;
     ck_depthwise3x3_fn depthwise3x3;
+    ck_max3x3_fn max3x3;
     ck_window_dot_fn window_dot;
     ck_max_pool_fn max_pool;
     ck_winograd_weights_fn winograd_weights;

@@ -105,6 +105,7 @@ struct KernelTable {
     var padPlane: ck_pad_plane_fn { table.pointee.pad_plane }
     var windowSum: ck_window_sum_fn { table.pointee.window_sum }
     var depthwise3x3: ck_depthwise3x3_fn { table.pointee.depthwise3x3 }
+    var max3x3: ck_max3x3_fn { table.pointee.max3x3 }
     var windowDot: ck_window_dot_fn { table.pointee.window_dot }
     var maxPool: ck_max_pool_fn { table.pointee.max_pool }
     var winogradWeights: ck_winograd_weights_fn { table.pointee.winograd_weights }

@@ -5,7 +5,8 @@ import CConvKitKernels
 /// - Max forward: each plane is copied into a stride-phase-split scratch plane padded with −∞, in
 ///   which every window tap is a contiguous run; the kernel keeps PyTorch's argmax rule (first
 ///   strictly larger value, NaN wins, an all −∞ window reports its first element) with a table of
-///   each grid position's plane index.
+///   each grid position's plane index. Without indices, 3 × 3 windows at stride 1 or 2 with left
+///   padding 1 (ResNet's stem) are read from the planes in place (`max3x3`, same rule).
 /// - Max backward: each output gradient is added at its argmax, plane by plane in output order (as
 ///   the reference).
 /// - Average forward: the zero-padded window sum (in the reference's tap order, so the sum is
@@ -82,6 +83,16 @@ struct FastPooling: Sendable {
     func maxForward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
                     indices: UnsafeMutablePointer<Int>?, kernels: KernelTable) {
         let s = shape
+        if indices == nil && DepthwiseConvolution.readsInPlace(s, vw: kernels.vw) {
+            // 3 × 3 windows (ResNet's stem pooling) straight from the planes, without argmax.
+            let max3x3 = kernels.max3x3
+            parallelFor(s.batch) { range, _ in
+                for p in range {
+                    max3x3(x + p * s.inPlane, s.inH, s.inW, s.strideW, s.padTop, s.outH, s.outW, y + p * s.outPlane)
+                }
+            }
+            return
+        }
         let source = source(nr: kernels.nr)
         let offsets = tapOffsets(source)
         let pitch = source.pitch
