@@ -163,7 +163,7 @@ void CK_NAME(gemm)(long mr, long nr, long kc, const float *const *a, long a_ks,
 
 /// The register tile with A packed k-major (a[k·MR + r]): one pointer walks A.
 CK_INLINE void ck_gemm_tile_packed(const long MR, long kc, const float *a, const float *b, long ldb, const long *boff,
-                                   float *c, long ldc, const float *bias, int accumulate) {
+                                   float *c, long ldc, const float *bias, int accumulate, const float *bounds) {
     ck_vf acc[CK_MR][CK_NV];
     for (long r = 0; r < MR; r++) {
         for (long v = 0; v < CK_NV; v++) {
@@ -191,6 +191,15 @@ CK_INLINE void ck_gemm_tile_packed(const long MR, long kc, const float *a, const
                 for (long v = 0; v < CK_NV; v++) acc[r][v] = CK_FMA(x, bv[v], acc[r][v]);
             }
             a += MR;
+        }
+    }
+    if (bounds) {
+        const ck_vf lo = ck_splat(bounds[0]), hi = ck_splat(bounds[1]);
+        for (long r = 0; r < MR; r++) {
+            for (long v = 0; v < CK_NV; v++) {
+                acc[r][v] = acc[r][v] < lo ? lo : acc[r][v];
+                acc[r][v] = acc[r][v] > hi ? hi : acc[r][v];
+            }
         }
     }
     for (long r = 0; r < MR; r++) {
@@ -258,11 +267,19 @@ void CK_NAME(gemm_taps)(long mr, long kc, const float *src, const long *row, con
     }
 }
 
-/// out[j·os + i] = c[i·ldc + j] for i < rows, j < cols (then max(·, 0) if relu; NaN stays NaN), in
-/// 4 × 4 blocks: each output run of positions is written contiguously.
-void CK_NAME(transpose_out)(const float *c, long ldc, long rows, long cols, float *out, long os, int relu) {
+/// The fused activation of an epilogue: v < lo ? lo : v, then v > hi ? hi : v (ReLU: [0, ∞],
+/// ReLU6: [0, 6]; a NaN stays NaN and −0 stays −0, as in PyTorch's clamp).
+CK_INLINE float ck_clamp1(float v, float lo, float hi) {
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+}
+
+/// out[j·os + i] = c[i·ldc + j] for i < rows, j < cols (then clamped to bounds[0…1] if bounds is
+/// not NULL), in 4 × 4 blocks: each output run of positions is written contiguously.
+void CK_NAME(transpose_out)(const float *c, long ldc, long rows, long cols, float *out, long os, const float *bounds) {
     typedef float v4 __attribute__((ext_vector_type(4), aligned(4)));
-    const v4 zero = 0.0f;
+    const float lo = bounds ? bounds[0] : 0.0f, hi = bounds ? bounds[1] : 0.0f;
+    const v4 lov = lo, hiv = hi;
     long j = 0;
     for (; j + 4 <= cols; j += 4) {
         long i = 0;
@@ -274,21 +291,24 @@ void CK_NAME(transpose_out)(const float *c, long ldc, long rows, long cols, floa
             v4 o[4] = {__builtin_shufflevector(t0, t1, 0, 1, 4, 5), __builtin_shufflevector(t0, t1, 2, 3, 6, 7),
                        __builtin_shufflevector(t2, t3, 0, 1, 4, 5), __builtin_shufflevector(t2, t3, 2, 3, 6, 7)};
             for (long u = 0; u < 4; u++) {
-                if (relu) o[u] = o[u] < zero ? zero : o[u];
+                if (bounds) {
+                    o[u] = o[u] < lov ? lov : o[u];
+                    o[u] = o[u] > hiv ? hiv : o[u];
+                }
                 *(v4 *)(out + (j + u) * os + i) = o[u];
             }
         }
         for (; i < rows; i++) {
             for (long u = 0; u < 4; u++) {
                 const float v = c[i * ldc + j + u];
-                out[(j + u) * os + i] = relu && v < 0 ? 0.0f : v;
+                out[(j + u) * os + i] = bounds ? ck_clamp1(v, lo, hi) : v;
             }
         }
     }
     for (; j < cols; j++) {
         for (long i = 0; i < rows; i++) {
             const float v = c[i * ldc + j];
-            out[j * os + i] = relu && v < 0 ? 0.0f : v;
+            out[j * os + i] = bounds ? ck_clamp1(v, lo, hi) : v;
         }
     }
 }
@@ -339,10 +359,10 @@ void CK_NAME(pad_plane)(const float *src, long h, long w, float *dst, long rows,
 }
 
 #define CK_PACKED_CASE(n) \
-    case n: ck_gemm_tile_packed(n, kc, a, b, ldb, boff, c, ldc, bias, accumulate); break;
+    case n: ck_gemm_tile_packed(n, kc, a, b, ldb, boff, c, ldc, bias, accumulate, bounds); break;
 
 CK_INLINE void ck_gemm_rows_packed(long mr, long kc, const float *a, const float *b, long ldb, const long *boff,
-                                   float *c, long ldc, const float *bias, int accumulate) {
+                                   float *c, long ldc, const float *bias, int accumulate, const float *bounds) {
     switch (mr) {
 #if CK_MR >= 8
     CK_PACKED_CASE(8)
@@ -361,15 +381,15 @@ CK_INLINE void ck_gemm_rows_packed(long mr, long kc, const float *a, const float
 }
 
 void CK_NAME(gemm_packed)(long mr, long nr, long kc, const float *a, const float *b, long ldb, const long *b_offsets,
-                          float *c, long c_rs, long c_cs, const float *bias, int accumulate) {
+                          float *c, long c_rs, long c_cs, const float *bias, int accumulate, const float *bounds) {
     if (mr <= 0 || nr <= 0) return;
     if (nr == CK_NR && c_cs == 1) {
-        ck_gemm_rows_packed(mr, kc, a, b, ldb, b_offsets, c, c_rs, bias, accumulate);
+        ck_gemm_rows_packed(mr, kc, a, b, ldb, b_offsets, c, c_rs, bias, accumulate, bounds);
         return;
     }
     float tile[CK_MR * CK_NR];
     if (accumulate) ck_tile_load(tile, c, mr, nr, c_rs, c_cs);
-    ck_gemm_rows_packed(mr, kc, a, b, ldb, b_offsets, tile, CK_NR, bias, accumulate);
+    ck_gemm_rows_packed(mr, kc, a, b, ldb, b_offsets, tile, CK_NR, bias, accumulate, bounds);
     ck_tile_store(c, tile, mr, nr, c_rs, c_cs);
 }
 
@@ -858,8 +878,9 @@ void CK_NAME(winograd_input)(const float *src, long sub_plane, long pitch, long 
 }
 
 __attribute__((no_builtin("memcpy", "memmove")))
-void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias, int relu,
+void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias, const float *bounds,
                               float *out, long oh, long ow) {
+    const ck_vf lo = ck_splat(bounds ? bounds[0] : 0.0f), hi = ck_splat(bounds ? bounds[1] : 0.0f);
     for (long y = 0; y < tiles_y; y++) {
         for (long x = 0; x < tiles_x; x += CK_VW) {
             const long n = tiles_x - x < CK_VW ? tiles_x - x : CK_VW;
@@ -880,9 +901,11 @@ void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long 
                 ck_vf o[4];
                 ck_wino_at(t[i], o);
                 for (long j = 0; j < 4; j++) o[j] += ck_splat(bias);
-                if (relu) {
-                    // Clear the bits of negative lanes (NaN compares false and stays NaN).
-                    for (long j = 0; j < 4; j++) o[j] = (ck_vf)((ck_vi)o[j] & ~(ck_vi)(o[j] < ck_splat(0.0f)));
+                if (bounds) {
+                    for (long j = 0; j < 4; j++) {
+                        o[j] = o[j] < lo ? lo : o[j];
+                        o[j] = o[j] > hi ? hi : o[j];
+                    }
                 }
                 float *row = out + oy * ow;
                 // Interleave the 4 columns of CK_VW tiles into 4·CK_VW consecutive outputs.

@@ -203,7 +203,7 @@ final class LayerProfiler {
             let strides = Array(Set(conv.stride.values)).sorted()
             let stride = strides == [1] ? "" : " s" + conv.stride.values.map(String.init).joined(separator: ",")
             let algorithm = (try? conv.plan(for: input).algorithm.rawValue).map { " " + $0 } ?? ""
-            return "\(kind) \(conv.inChannels)→\(conv.outChannels) \(kernel)\(stride)\(algorithm)\(conv.fusesReLU ? " +ReLU" : "")"
+            return "\(kind) \(conv.inChannels)→\(conv.outChannels) \(kernel)\(stride)\(algorithm)\(conv.fusedActivation.map { " +" + $0.activation.typeName } ?? "")"
         case let activation as ActivationLayer:
             return activation.activation.typeName
         case let linear as Linear:

@@ -7,7 +7,7 @@ import Testing
 struct BatchNormFoldingTests {
     /// Convolutions with and without bias followed by batch norm, at the top level, in residual
     /// bodies and shortcuts and in parallel branches; a grouped 1-D convolution; a batch norm that
-    /// cannot be folded (after a linear layer); dropout.
+    /// cannot be folded (after a linear layer); dropout; ReLU and ReLU6 to fuse.
     static let description = #"""
     {"input_shape": [2, 3, 12, 12],
      "layers": [
@@ -15,7 +15,7 @@ struct BatchNormFoldingTests {
        {"type": "BatchNorm2d", "num_features": 8}, {"type": "ReLU"},
        {"type": "Residual",
         "body": [{"type": "Conv2d", "in_channels": 8, "out_channels": 16, "kernel_size": 3, "stride": 2, "padding": 1},
-                 {"type": "BatchNorm2d", "num_features": 16}, {"type": "ReLU"},
+                 {"type": "BatchNorm2d", "num_features": 16}, {"type": "ReLU6"},
                  {"type": "Conv2d", "in_channels": 16, "out_channels": 16, "kernel_size": 3, "padding": 1, "bias": false},
                  {"type": "BatchNorm2d", "num_features": 16, "eps": 0.001}],
         "shortcut": [{"type": "Conv2d", "in_channels": 8, "out_channels": 16, "kernel_size": 1, "stride": 2, "bias": false},
@@ -78,8 +78,8 @@ struct BatchNormFoldingTests {
         #expect(foldedTypes.filter { $0 == "BatchNormLayer" }.count == 1)
         #expect(Self.types(model).filter { $0 == "BatchNormLayer" }.count == 7)
         #expect(!foldedTypes.contains("Dropout"))
-        // The three ReLUs (after a convolution, inside a residual body, after a residual block)
-        // run in the pass of what precedes them.
+        // The three activations (a ReLU after a convolution, a ReLU6 after one inside a residual
+        // body, a ReLU after a residual block) run in the pass of what precedes them.
         #expect(Self.types(model).filter { $0 == "ActivationLayer" }.count == 3)
         #expect(!foldedTypes.contains("ActivationLayer"))
         #expect(folded.namedParameters().allSatisfy { !$0.variable.requiresGrad })

@@ -153,9 +153,13 @@ struct FastKernelConvolutionTests {
             let gradients = try plan.backward(gradOutput: g, input: x, weight: w)
             let label = "\(c.testDescription) [\(isa), \(plan.algorithm)]"
             expectClose(y, expected, "\(label) forward")
-            // The fused ReLU epilogue is exactly relu of the same pass.
-            let fused = try plan.forward(x, weight: w, bias: b, fusingReLU: true)
+            // The fused epilogues are exactly the activation of the same pass. ReLU6 with the bias
+            // spread over ±6, so that results fall below 0, inside [0, 6] and above 6.
+            let fused = try plan.forward(x, weight: w, bias: b, fusing: .relu)
             #expect(fused == Activation.relu(y), "\(label): fused ReLU differs from relu(forward)")
+            let b6 = try Tensor(shape: b.shape, scalars: b.scalars.map { $0 * 6 })
+            let fused6 = try plan.forward(x, weight: w, bias: b6, fusing: .relu6)
+            #expect(fused6 == Activation.relu6(try plan.forward(x, weight: w, bias: b6)), "\(label): fused ReLU6 differs from relu6(forward)")
             expectClose(gradients.input, expectedGradients.input, "\(label) grad input")
             expectClose(gradients.weight, expectedGradients.weight, "\(label) grad weight")
             expectClose(gradients.bias, expectedGradients.bias, "\(label) grad bias")
@@ -254,8 +258,11 @@ struct FastKernelConvolutionTests {
                     let y = try plan.forward(x, weight: w, bias: b)
                     let error = y.maxAbsDifference(expected) ?? .infinity
                     let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-6)
-                    let fused = try plan.forward(x, weight: w, bias: b, fusingReLU: true)
+                    let fused = try plan.forward(x, weight: w, bias: b, fusing: .relu)
                     #expect(fused == Activation.relu(y), "winograd x\(input): fused ReLU differs from relu(forward)")
+                    let b6 = try Tensor(shape: b.shape, scalars: b.scalars.map { $0 * 6 })
+                    #expect(try plan.forward(x, weight: w, bias: b6, fusing: .relu6) == Activation.relu6(try plan.forward(x, weight: w, bias: b6)),
+                            "winograd x\(input): fused ReLU6 differs from relu6(forward)")
                     #expect(error <= 2e-4 * scale, "winograd x\(input) → \(outChannels) [\(isa), \(threads) threads]: error \(error / scale)")
                     let g: Tensor<Float> = RandomGenerator(seed: 22).tensorLike(plan.outputShape)
                     let gradients = try plan.backward(gradOutput: g, input: x, weight: w)
@@ -286,7 +293,7 @@ struct FastKernelConvolutionTests {
                 let error = y.maxAbsDifference(expected) ?? .infinity
                 let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-6)
                 #expect(error <= 2e-4 * scale, "dilated winograd x\(input) d\(dilation): error \(error / scale)")
-                #expect(try plan(.winograd).forward(x, weight: w, bias: b, fusingReLU: true) == Activation.relu(y))
+                #expect(try plan(.winograd).forward(x, weight: w, bias: b, fusing: .relu) == Activation.relu(y))
             }
         }
         // Padding that is not a multiple of the dilation has no phase split.

@@ -64,22 +64,28 @@ struct FastKernelMicroTests {
             let a = Self.floats(kc * mr, seed: 17)   // A[r, q] = a[q·mr + r]
             for nr in [1, nrMax / 2 + 1, nrMax] {
                 for indirect in [false, true] {
-                    for (cs, mode) in [(1, 0), (1, 1), (1, 2), (2, 1)] {
+                    // Modes: 0 from zero, 1 accumulate, 2 from the bias, 3 accumulate then clamp to `bounds`.
+                    for (cs, mode) in [(1, 0), (1, 1), (1, 2), (2, 1), (1, 3), (2, 3)] {
                         let rs = nr * cs + 3
                         var c = Self.floats(mr * rs, seed: 18)
                         let initial = c
+                        let bounds: [Float] = [-0.3, 0.4]
                         a.withUnsafeBufferPointer { a in src.withUnsafeBufferPointer { s in offsets.withUnsafeBufferPointer { o in
                             bias.withUnsafeBufferPointer { bias in c.withUnsafeMutableBufferPointer { c in
-                                k.gemmPacked(mr, nr, kc, a.baseAddress, s.baseAddress, indirect ? 0 : nrMax + 1,
-                                             indirect ? o.baseAddress : nil, c.baseAddress, rs, cs,
-                                             mode == 2 ? bias.baseAddress : nil, mode == 1 ? 1 : 0)
+                                bounds.withUnsafeBufferPointer { bounds in
+                                    k.gemmPacked(mr, nr, kc, a.baseAddress, s.baseAddress, indirect ? 0 : nrMax + 1,
+                                                 indirect ? o.baseAddress : nil, c.baseAddress, rs, cs,
+                                                 mode == 2 ? bias.baseAddress : nil, mode == 1 || mode == 3 ? 1 : 0,
+                                                 mode == 3 ? bounds.baseAddress : nil)
+                                }
                             } }
                         } } }
                         var ok = true
                         for r in 0..<mr {
                             for j in 0..<nr {
-                                var sum: Float = mode == 1 ? initial[r * rs + j * cs] : (mode == 2 ? bias[r] : 0)
+                                var sum: Float = mode == 1 || mode == 3 ? initial[r * rs + j * cs] : (mode == 2 ? bias[r] : 0)
                                 for q in 0..<kc { sum += a[q * mr + r] * src[(indirect ? offsets[q] : q * (nrMax + 1)) + j] }
+                                if mode == 3 { sum = min(max(sum, bounds[0]), bounds[1]) }
                                 ok = ok && Self.close(c[r * rs + j * cs], sum, kc)
                             }
                         }

@@ -37,10 +37,13 @@ typedef void (*ck_gemm_fn)(long mr, long nr, long kc,
 /// The product with A packed: A[r, k] = a[k·mr + r] (a panel of mr rows, k-major). B row k is
 /// b + b_offsets[k] (b_offsets != NULL: indirect convolution, each row a contiguous run of a
 /// prepared input, so no im2col panel is built) or b + k·ldb, NR readable floats; C[r, j] = c[r·c_rs + j·c_cs]
-/// for j < nr. Same init and summation order as ck_gemm_fn.
+/// for j < nr. Same init and summation order as ck_gemm_fn. Unless `bounds` is NULL, the results
+/// are then clamped to [bounds[0], bounds[1]] in registers (a fused activation, on the last K
+/// block; as in winograd_output).
 typedef void (*ck_gemm_packed_fn)(long mr, long nr, long kc, const float *a,
                                   const float *b, long ldb, const long *b_offsets,
-                                  float *c, long c_rs, long c_cs, const float *bias, int accumulate);
+                                  float *c, long c_rs, long c_cs, const float *bias, int accumulate,
+                                  const float *bounds);
 
 /// Depthwise window sum over a prepared source (a zero-padded, stride-phase-split plane in which
 /// every tap is a contiguous run): for grid positions j = y·pitch + x (y < oh, x < pitch)
@@ -93,10 +96,11 @@ typedef void (*ck_winograd_input_fn)(const float *src, long sub_plane, long pitc
 
 /// Winograd F(4×4, 3×3) output transform of one channel: for tile (y, x) with
 /// M[k] = m[k·m_stride + y·tiles_x + x], out[(4y + i)·ow + 4x + j] = bias + (Aᵀ M A)[i][j] for the
-/// outputs inside oh × ow, then max(·, 0) if `relu` (NaN stays NaN). Reads whole vectors: up to one
+/// outputs inside oh × ow, then clamped to [bounds[0], bounds[1]] unless `bounds` is NULL (the fused
+/// activation: v < lo ? lo : v, then v > hi ? hi : v; NaN stays NaN). Reads whole vectors: up to one
 /// vector past the last tile of each row of m.
-typedef void (*ck_winograd_output_fn)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias, int relu,
-                                      float *out, long oh, long ow);
+typedef void (*ck_winograd_output_fn)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias,
+                                      const float *bounds, float *out, long oh, long ow);
 
 /// Gathers kc rows of nr consecutive floats, row k from `src + off[k]`, into the contiguous
 /// panel `dst` (row k at `dst + k·nr`): a B panel for `gemm_packed` with `ldb = nr`.
@@ -110,8 +114,9 @@ typedef void (*ck_gemm_taps_fn)(long mr, long kc, const float *src, const long *
                                 float *c, long ldc);
 
 /// A row-major block to columns: out[j·os + i] = c[i·ldc + j] for i < rows, j < cols, then
-/// max(·, 0) if `relu` (NaN stays NaN).
-typedef void (*ck_transpose_out_fn)(const float *c, long ldc, long rows, long cols, float *out, long os, int relu);
+/// clamped to [bounds[0], bounds[1]] unless `bounds` is NULL (as in winograd_output).
+typedef void (*ck_transpose_out_fn)(const float *c, long ldc, long rows, long cols, float *out, long os,
+                                    const float *bounds);
 
 /// Copies an h × w plane into a rows × pitch one at row `top`, column `left` (either may be
 /// negative or clip the plane): dst[i·pitch + j] = src[(i − top)·w + j − left] where

@@ -5,15 +5,15 @@ import Foundation
 extension Variable {
     /// A convolution (or transposed convolution) prepared by `plan`.
     ///
-    /// With `fusingReLU`, `relu(conv(x))`: in one pass when no gradient is recorded (inference),
-    /// else as the two differentiable steps.
+    /// With `fusing`, `relu(conv(x))` or `relu6(conv(x))`: in one pass when no gradient is recorded
+    /// (inference), else as the two differentiable steps.
     public static func convolution(_ input: Variable, weight: Variable, bias: Variable?, plan: ConvolutionPlan,
-                                   fusingReLU: Bool = false) throws -> Variable {
+                                   fusing activation: FusedActivation? = nil) throws -> Variable {
         let operands = [input, weight] + (bias.map { [$0] } ?? [])
         let recorded = Autograd.isEnabled && operands.contains(where: \.requiresGrad)
-        if fusingReLU {
-            if recorded { return try convolution(input, weight: weight, bias: bias, plan: plan).activated(.relu) }
-            return Variable(try plan.forward(input.value, weight: weight.value, bias: bias?.value, fusingReLU: true))
+        if let activation {
+            if recorded { return try convolution(input, weight: weight, bias: bias, plan: plan).activated(activation.activation) }
+            return Variable(try plan.forward(input.value, weight: weight.value, bias: bias?.value, fusing: activation))
         }
         let output = try plan.forward(input.value, weight: weight.value, bias: bias?.value)
         return result(output, of: operands) { gradOutput in

@@ -23,9 +23,10 @@ extension Sequential {
     /// parameters or a mode are copied, and only parameter-free layers (activations, pooling,
     /// padding, flatten) and modules of types ConvKit does not know are shared.
     ///
-    /// A `ReLU` that directly follows a convolution or a ``Residual`` block is fused into it
-    /// (``ConvolutionLayer/fusesReLU``, ``Residual/fusesReLU``): clamped in the same pass as the
-    /// convolution's output or the block's sum, instead of one more pass over memory.
+    /// A `ReLU` or `ReLU6` that directly follows a convolution, and a `ReLU` that directly follows a
+    /// ``Residual`` block, is fused into it (``ConvolutionLayer/fusedActivation``,
+    /// ``Residual/fusesReLU``): clamped in the same pass as the convolution's output or the block's
+    /// sum, instead of one more pass over memory.
     ///
     /// The state_dict names of the result differ from this network's (the folded layers are gone).
     public func foldingBatchNorm() -> Sequential {
@@ -54,12 +55,12 @@ enum BatchNormFolding {
                 index += 1
             }
             guard let module = produced else { continue }
-            // A ReLU right after a convolution or a residual block runs in the same pass.
-            if index < layers.endIndex, let activation = layers[index] as? ActivationLayer, activation.activation == .relu {
-                if let conv = module as? ConvolutionLayer {
-                    conv.fusesReLU = true
+            // A ReLU (or ReLU6) right after a convolution, or a ReLU after a residual block, runs in the same pass.
+            if index < layers.endIndex, let activation = layers[index] as? ActivationLayer {
+                if let conv = module as? ConvolutionLayer, let fused = FusedActivation(activation.activation) {
+                    conv.fusedActivation = fused
                     index += 1
-                } else if let block = module as? Residual {
+                } else if let block = module as? Residual, activation.activation == .relu {
                     block.fusesReLU = true
                     index += 1
                 }

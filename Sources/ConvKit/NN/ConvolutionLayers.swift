@@ -82,12 +82,13 @@ public class ConvolutionLayer: Module {
         }
     }
 
-    /// Whether a ReLU follows in the same pass (set by ``Sequential/foldingBatchNorm()`` when the
-    /// convolution is followed by `nn.ReLU`; an inference fusion, differentiable as two steps).
-    public var fusesReLU = false
+    /// The activation applied in the same pass (set by ``Sequential/foldingBatchNorm()`` when the
+    /// convolution is followed by `nn.ReLU` or `nn.ReLU6`; an inference fusion, differentiable as
+    /// two steps).
+    public var fusedActivation: FusedActivation?
 
     public func callAsFunction(_ input: Variable) throws -> Variable {
-        try Variable.convolution(input, weight: weight, bias: bias, plan: plan(for: input.shape), fusingReLU: fusesReLU)
+        try Variable.convolution(input, weight: weight, bias: bias, plan: plan(for: input.shape), fusing: fusedActivation)
     }
 }
 

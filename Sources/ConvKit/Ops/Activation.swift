@@ -80,12 +80,11 @@ extension Activation {
         while i < count { y[i] = value(x[i]); i += 1 }
     }
 
-    /// `min(max(v, low), high)` per lane, exactly as Swift's scalar `max` (`low >= v ? low : v`)
-    /// then `min`: −0 becomes `low`, a NaN stays NaN.
+    /// `v < low ? low : v`, then `> high ? high : ·`, per lane (PyTorch's clamp: a NaN stays NaN,
+    /// −0 stays −0).
     @inline(__always)
     private func clamp(_ v: SIMD8<Float>, _ low: Float, _ high: Float) -> SIMD8<Float> {
-        let raised = v.replacing(with: low, where: v .<= low)
-        return raised.replacing(with: high, where: raised .> high)
+        clampLanes(v, low, high)
     }
 
     private static let sqrt2OverPi = Float((2 / Double.pi).squareRoot())
@@ -93,7 +92,7 @@ extension Activation {
     func value(_ x: Float) -> Float {
         switch self {
         case .relu: return x > 0 ? x : 0
-        case .relu6: return min(max(x, 0), 6)
+        case .relu6: return clampScalar(x, 0, 6)
         case let .leakyReLU(slope): return x >= 0 ? x : Float(slope) * x
         case let .elu(alpha): return x > 0 ? x : Float(alpha) * (expf(x) - 1)
         case .gelu(tanh: false): return 0.5 * x * (1 + erff(x / Float(2).squareRoot()))
@@ -134,6 +133,78 @@ extension Activation {
         case .hardswish: return x < -3 ? 0 : (x > 3 ? 1 : x / 3 + 0.5)
         case .hardsigmoid: return x > -3 && x < 3 ? 1 / 6 : 0
         case .identity, .softmax, .logSoftmax: return 1
+        }
+    }
+}
+
+/// `v < low ? low : v`, then `> high ? high : ·` per lane: PyTorch's clamp (a NaN stays NaN, −0 stays −0).
+@inline(__always)
+func clampLanes(_ v: SIMD8<Float>, _ low: Float, _ high: Float) -> SIMD8<Float> {
+    let raised = v.replacing(with: low, where: v .< low)
+    return raised.replacing(with: high, where: raised .> high)
+}
+
+/// ``clampLanes(_:_:_:)`` of one value.
+@inline(__always)
+func clampScalar(_ v: Float, _ low: Float, _ high: Float) -> Float {
+    let raised = v < low ? low : v
+    return raised > high ? high : raised
+}
+
+/// An activation that a convolution applies to its output in the same pass, while each block of
+/// it is in cache (an inference fusion: ``ConvolutionPlan/forward(_:weight:bias:fusing:)``,
+/// ``ConvolutionLayer/fusedActivation``). Both are clamps, with PyTorch's rules: a NaN stays NaN
+/// and −0 stays −0.
+public enum FusedActivation: Sendable, Equatable {
+    /// `max(y, 0)`, as `torch.relu`.
+    case relu
+    /// `min(max(y, 0), 6)`, as `torch.nn.functional.relu6`.
+    case relu6
+
+    /// The element-wise activation computed.
+    public var activation: Activation {
+        switch self {
+        case .relu: return .relu
+        case .relu6: return .relu6
+        }
+    }
+
+    /// The fusion computing `activation`, if there is one.
+    public init?(_ activation: Activation) {
+        switch activation {
+        case .relu: self = .relu
+        case .relu6: self = .relu6
+        default: return nil
+        }
+    }
+
+    /// `[lower, upper]` of the clamp, as the C kernels' epilogues take it.
+    var bounds: [Float] {
+        switch self {
+        case .relu: return [0, .infinity]
+        case .relu6: return [0, 6]
+        }
+    }
+
+    /// Calls `body` with `[lower, upper]` of `activation` as the C kernels' epilogues take it (nil
+    /// without one).
+    static func withBounds<R>(_ activation: FusedActivation?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let activation else { return body(nil) }
+        return activation.bounds.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+
+    /// Applies the activation in place to `count` floats, eight lanes at a time.
+    func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .relu: applyReLU(values, count: count)
+        case .relu6:
+            var i = 0
+            while i + 8 <= count {
+                let v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(values + i).storeBytes(of: clampLanes(v, 0, 6), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < count { values[i] = clampScalar(values[i], 0, 6); i += 1 }
         }
     }
 }

@@ -16,10 +16,10 @@ extension ConvolutionPlan {
     }
 
     func runFast(_ fast: FastConvolution, _ input: Tensor<Float>, weight: Tensor<Float>,
-                 bias: Tensor<Float>?, relu: Bool) throws -> Tensor<Float> {
+                 bias: Tensor<Float>?, activation: FusedActivation?) throws -> Tensor<Float> {
         if fast.shape.isEmpty {
             let output = try run(input, weight: weight, bias: bias)
-            return relu ? Activation.relu(output) : output
+            return activation.map { $0.activation(output) } ?? output
         }
         try checkOperands(input, weight)
         try checkBias(bias)
@@ -37,13 +37,14 @@ extension ConvolutionPlan {
                                         channels: producedChannels, plane: outputPlane)
                         }
                     }
-                    if relu, let y = y.baseAddress { applyReLU(y, count: count) }
+                    if let activation, let y = y.baseAddress { activation.apply(y, count: count) }
                 } else {
                     let x = prePad.map { $0.run(input, value: 0) } ?? input
                     x.withUnsafeBufferPointer { x in
                         withOptionalPointer(bias) { b in
                             fast.forward(input: x.baseAddress!, weight: w.baseAddress!, bias: b, output: y.baseAddress!,
-                                         weightStorage: Runtime.cachesPreparedWeights ? weight.scalars : nil, relu: relu)
+                                         weightStorage: Runtime.cachesPreparedWeights ? weight.scalars : nil,
+                                         activation: activation)
                         }
                     }
                 }

@@ -205,14 +205,14 @@ public struct ConvolutionPlan: Sendable {
 
     /// Runs the convolution. `bias` is required exactly when the plan has one.
     ///
-    /// With `fusingReLU`, the result is `relu(conv(x))` computed in the same pass (each output block
-    /// is clamped while it is still in cache; NaN stays NaN, as in `torch.relu`): an inference
-    /// fusion, with no gradient of its own.
+    /// With `fusing`, the result is `relu(conv(x))` or `relu6(conv(x))` computed in the same pass
+    /// (each output block is clamped while it is still in cache; NaN stays NaN, as in PyTorch): an
+    /// inference fusion, with no gradient of its own.
     public func forward(_ input: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>? = nil,
-                        fusingReLU: Bool = false) throws -> Tensor<Float> {
-        if let fast { return try runFast(fast, input, weight: weight, bias: bias, relu: fusingReLU) }
+                        fusing activation: FusedActivation? = nil) throws -> Tensor<Float> {
+        if let fast { return try runFast(fast, input, weight: weight, bias: bias, activation: activation) }
         let output = try run(input, weight: weight, bias: bias)
-        return fusingReLU ? Activation.relu(output) : output
+        return activation.map { $0.activation(output) } ?? output
     }
 
     /// Gradients of the loss with respect to input, weight and bias, given `gradOutput`

@@ -46,7 +46,7 @@ struct DepthwiseConvolution {
     }
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 output y: UnsafeMutablePointer<Float>, kernels: KernelTable, relu: Bool = false) {
+                 output y: UnsafeMutablePointer<Float>, kernels: KernelTable, activation: FusedActivation? = nil) {
         let s = shape, mult = multiplier, area = s.kernelArea
         if Self.readsInPlace(s, vw: kernels.vw) {
             let depthwise3x3 = kernels.depthwise3x3
@@ -58,7 +58,7 @@ struct DepthwiseConvolution {
                         let out = y + (n * s.outChannels + oc) * s.outPlane
                         depthwise3x3(x + item * s.inPlane, s.inH, s.inW, s.strideW, s.padTop, w + oc * area,
                                      bias?[oc] ?? 0, s.outH, s.outW, out)
-                        if relu { applyReLU(out, count: s.outPlane) }
+                        activation?.apply(out, count: s.outPlane)
                     }
                 }
             }
@@ -76,7 +76,7 @@ struct DepthwiseConvolution {
                     let out = y + (n * s.outChannels + oc) * s.outPlane
                     windowSum(plane, taps.baseAddress, w + oc * area, area, bias?[oc] ?? 0,
                               s.outH, source.pitch, s.outW, out, s.outW, 1)
-                    if relu { applyReLU(out, count: s.outPlane) }
+                    activation?.apply(out, count: s.outPlane)
                 }
             }
         }

@@ -62,38 +62,38 @@ struct FastConvolution: Sendable {
         }
     }
 
-    /// `y = x ⋆ w + bias` (bias per output channel, optional), then `max(y, 0)` with `relu`. `y` is overwritten. With
+    /// `y = x ⋆ w + bias` (bias per output channel, optional), then the fused `activation`, if any. `y` is overwritten. With
     /// `weightStorage` (the array `w` points into), the prepared weights are cached by its identity
     /// (``PackedWeightCache``): repeated calls with the same weight tensor prepare them once.
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 output y: UnsafeMutablePointer<Float>, weightStorage: [Float]? = nil, relu: Bool = false) {
+                 output y: UnsafeMutablePointer<Float>, weightStorage: [Float]? = nil, activation: FusedActivation? = nil) {
         let kernels = Runtime.kernels
         switch algorithm {
         case .depthwise:
-            DepthwiseConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels, relu: relu)
+            DepthwiseConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels, activation: activation)
         case .pointwise:
             let problem = pointwiseProblem()
             if PositionRowsGemm.isWorthwhile(problem, kernels: kernels) {
-                runPositionRows(problem, w, weightStorage, src: x, dst: y, bias: bias, relu: relu, kernels: kernels)
+                runPositionRows(problem, w, weightStorage, src: x, dst: y, bias: bias, activation: activation, kernels: kernels)
                 return
             }
             withPackedWeights(problem, w, weightStorage, kernels) { packed in
-                problem.run(packedA: packed, src: x, dst: y, bias: bias, kernels: kernels, relu: relu)
+                problem.run(packedA: packed, src: x, dst: y, bias: bias, kernels: kernels, activation: activation)
             }
         case .winograd:
             WinogradConvolution(shape: shape).forward(input: x, weight: w, bias: bias, output: y, kernels: kernels,
-                                                      weightStorage: weightStorage, relu: relu)
+                                                      weightStorage: weightStorage, activation: activation)
         default:
             let source = forwardSource(nr: kernels.nr)
             let problem = forwardProblem(source)
             BufferCache.shared.with(source.count(batch: shape.batch)) { buffer in
                 source.fill(buffer, from: x, batch: shape.batch)
                 if PositionRowsGemm.isWorthwhile(problem, kernels: kernels) {
-                    runPositionRows(problem, w, weightStorage, src: buffer, dst: y, bias: bias, relu: relu, kernels: kernels)
+                    runPositionRows(problem, w, weightStorage, src: buffer, dst: y, bias: bias, activation: activation, kernels: kernels)
                     return
                 }
                 withPackedWeights(problem, w, weightStorage, kernels) { packed in
-                    problem.run(packedA: packed, src: buffer, dst: y, bias: bias, kernels: kernels, relu: relu)
+                    problem.run(packedA: packed, src: buffer, dst: y, bias: bias, kernels: kernels, activation: activation)
                 }
             }
         }
@@ -102,12 +102,12 @@ struct FastConvolution: Sendable {
     /// Runs `problem` turned around (``PositionRowsGemm``), its packed weights cached like A's.
     private func runPositionRows(_ problem: IndirectGemm, _ w: UnsafePointer<Float>, _ storage: [Float]?,
                                  src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
-                                 relu: Bool, kernels: KernelTable) {
+                                 activation: FusedActivation?, kernels: KernelTable) {
         let turned = PositionRowsGemm(problem: problem)
         let layout = [2, problem.m, problem.k, problem.lda, kernels.nr, kernels.isa.rawValue]
         withPrepared(count: turned.packedWeightCount(kernels), layout: layout, storage: storage,
                      build: { turned.packWeights(w, kernels: kernels, into: $0) }) { packed in
-            turned.run(packedWeights: packed, src: src, dst: dst, bias: bias, relu: relu, kernels: kernels)
+            turned.run(packedWeights: packed, src: src, dst: dst, bias: bias, activation: activation, kernels: kernels)
         }
     }
 

@@ -106,7 +106,7 @@ struct IndirectGemm {
     /// Runs the problem with A already packed by ``packA(_:kernels:into:)`` for the same kernels
     /// and thread count.
     func run(packedA: UnsafePointer<Float>, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
-             bias: UnsafePointer<Float>?, kernels: KernelTable, relu: Bool = false) {
+             bias: UnsafePointer<Float>?, kernels: KernelTable, activation: FusedActivation? = nil) {
         guard m > 0, gridH > 0, pitch > 0, validW > 0, batch > 0, groups > 0 else { return }
         let nr = kernels.nr, mr = kernels.mr
         let positions = gridH * pitch
@@ -119,7 +119,7 @@ struct IndirectGemm {
         let gemmPacked = kernels.gemmPacked, gatherRows = kernels.gatherRows
         let problem = self
         let direct = contiguous
-        bOffset.withUnsafeBufferPointer { bOffset in
+        bOffset.withUnsafeBufferPointer { bOffset in FusedActivation.withBounds(activation) { bounds in
             let offsets = bOffset.baseAddress!
             parallelFor(perImage * tileGroups) { range, scratch in
                 scratch.reset()
@@ -160,12 +160,15 @@ struct IndirectGemm {
                     if problem.k == 0 {
                         for r in 0..<rows {
                             for j in 0..<tiles * nr { c[r * ldc + j] = biasRows?[r] ?? 0 }
+                            activation?.apply(c + r * ldc, count: tiles * nr)
                         }
                     }
                     var k0 = 0
                     while k0 < problem.k {
                         let kcb = min(kc, problem.k - k0)
                         let accumulate: Int32 = k0 == 0 ? 0 : 1
+                        // The fused activation in the micro-kernel's registers, after the last K block.
+                        let clamp = k0 + kcb == problem.k ? bounds : nil
                         for t in 0..<tiles {
                             let ct = c + t * nr
                             let usePanel = packed && t == tiles - 1
@@ -181,21 +184,17 @@ struct IndirectGemm {
                                 let rowBias = k0 == 0 ? biasRows.map { $0 + r } : nil
                                 if usePanel {
                                     gemmPacked(mrows, nr, kcb, aTile, panel + k0 * nr, nr, nil, ct + r * ldc, ldc, 1,
-                                               rowBias, accumulate)
+                                               rowBias, accumulate, clamp)
                                 } else if gather {
                                     gemmPacked(mrows, nr, kcb, aTile, bPanel, nr, nil, ct + r * ldc, ldc, 1,
-                                               rowBias, accumulate)
+                                               rowBias, accumulate, clamp)
                                 } else {
                                     gemmPacked(mrows, nr, kcb, aTile, source + j0 + t * nr, 0, offsets + k0, ct + r * ldc, ldc, 1,
-                                               rowBias, accumulate)
+                                               rowBias, accumulate, clamp)
                                 }
                             }
                         }
                         k0 += kcb
-                    }
-                    if relu {
-                        // The fused activation, on the item's block while it is in cache.
-                        for r in 0..<rows { applyReLU(c + r * ldc, count: tiles * nr) }
                     }
                     if !inPlace {
                         // Scatter the valid positions, one grid row segment at a time.
@@ -222,7 +221,7 @@ struct IndirectGemm {
                     }
                 }
             }
-        }
+        } }
     }
 }
 

@@ -11,7 +11,7 @@ import CConvKitKernels
 /// and the channels fill whole 16-wide tiles. The rows of X are read in place (each position a base
 /// offset into the phase-split source, each tap an offset from it); Wᵀ is packed into NR-wide panels
 /// once per weight tensor. Cᵀ goes through a scratch buffer and is transposed into NCHW (with the fused
-/// ReLU, if any).
+/// activation, if any).
 ///
 /// Each element's sum is one chain of fused multiply-adds from the bias in tap order, as in
 /// ``IndirectGemm``: the two orientations give bitwise-identical results, for any thread count.
@@ -68,10 +68,10 @@ struct PositionRowsGemm {
     /// Runs the problem with Wᵀ packed by ``packWeights(_:kernels:into:)``; `dst` is NCHW.
     ///
     /// Work items are (image, block of ≤ 16 row tiles, group of column tiles); an item's Cᵀ block
-    /// lives in scratch from the bias to its transposition into NCHW (with the fused ReLU). Within
+    /// lives in scratch from the bias to its transposition into NCHW (with the fused activation). Within
     /// an item the K blocks are outermost, so the block's taps of A stay in L1 for every column tile.
     func run(packedWeights: UnsafePointer<Float>, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
-             bias: UnsafePointer<Float>?, relu: Bool, kernels: KernelTable) {
+             bias: UnsafePointer<Float>?, activation: FusedActivation?, kernels: KernelTable) {
         let p = problem
         let mr = kernels.mr, nr = kernels.nr
         let perImage = p.gridH * p.validW
@@ -105,6 +105,7 @@ struct PositionRowsGemm {
         var biasRow = [Float](repeating: 0, count: columnTiles * nr)
         if let bias { for j in 0..<p.m { biasRow[j] = bias[j] } }
         biasRow.withUnsafeBufferPointer { biasRow in p.bOffset.withUnsafeBufferPointer { offsets in
+        FusedActivation.withBounds(activation) { bounds in
             let offsets = offsets.baseAddress!, biasRow = biasRow.baseAddress!
             parallelFor(rowItems * columnGroups) { range, scratch in
                 scratch.reset()
@@ -139,10 +140,10 @@ struct PositionRowsGemm {
                             k0 += kcb
                         }
                         transposeOut(c, ldc, q1 - q0, channels, dst + n * p.dstImageStride + c0 * p.dstRowStride + q0,
-                                     p.dstRowStride, relu ? 1 : 0)
+                                     p.dstRowStride, bounds)
                     }
                 }
             }
-        } }
+        } } }
     }
 }

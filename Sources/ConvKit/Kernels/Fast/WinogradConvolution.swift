@@ -56,10 +56,10 @@ struct WinogradConvolution {
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  output y: UnsafeMutablePointer<Float>, kernels: KernelTable, weightStorage: [Float]? = nil,
-                 relu: Bool = false) {
+                 activation: FusedActivation? = nil) {
         if shape.dilationH > 1 || shape.dilationW > 1, let phases = Self.phaseShape(shape) {
             forwardByPhases(phases, input: x, weight: w, bias: bias, output: y, kernels: kernels, weightStorage: weightStorage,
-                            relu: relu)
+                            activation: activation)
             return
         }
         let s = shape
@@ -119,18 +119,20 @@ struct WinogradConvolution {
         withExtendedLifetime(entry) { gemm.run(packedA: packedU, b: v, c: m, kernels: kernels) }
         // 4. Output tiles, per (output channel, image): consecutive items read adjacent runs of M.
         let output = kernels.winogradOutput
-        parallelFor(s.batch * cout) { range, _ in
-            for item in range {
-                let c = item / s.batch, n = item % s.batch
-                output(m + c * tilesPad + n * tilesPerImage, cout * tilesPad, tilesY, tilesX, bias?[c] ?? 0, relu ? 1 : 0,
-                       y + (n * cout + c) * s.outPlane, s.outH, s.outW)
+        FusedActivation.withBounds(activation) { bounds in
+            parallelFor(s.batch * cout) { range, _ in
+                for item in range {
+                    let c = item / s.batch, n = item % s.batch
+                    output(m + c * tilesPad + n * tilesPerImage, cout * tilesPad, tilesY, tilesX, bias?[c] ?? 0, bounds,
+                           y + (n * cout + c) * s.outPlane, s.outH, s.outW)
+                }
             }
         }
     }
     /// The dilated correlation as the undilated `phases` over its gathered input phases.
     private func forwardByPhases(_ phases: ConvShape2D, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                                  bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, kernels: KernelTable,
-                                 weightStorage: [Float]?, relu: Bool) {
+                                 weightStorage: [Float]?, activation: FusedActivation?) {
         let s = shape
         let inCount = phases.batch * s.inChannels * phases.inPlane, outCount = phases.batch * s.outChannels * phases.outPlane
         BufferCache.shared.with(inCount + outCount) { buffer in
@@ -139,7 +141,7 @@ struct WinogradConvolution {
             exchangePhases(UnsafeMutablePointer(mutating: x), xs, channels: s.inChannels, height: s.inH, width: s.inW,
                            phaseHeight: phases.inH, phaseWidth: phases.inW, gather: true)
             WinogradConvolution(shape: phases).forward(input: xs, weight: w, bias: bias, output: ys, kernels: kernels,
-                                                       weightStorage: weightStorage, relu: relu)
+                                                       weightStorage: weightStorage, activation: activation)
             // y[n][c][a + d_H·i][b + d_W·j] = ys[(n, a, b)][c][i][j] inside the output.
             exchangePhases(y, ys, channels: s.outChannels, height: s.outH, width: s.outW,
                            phaseHeight: phases.outH, phaseWidth: phases.outW, gather: false)
@@ -235,7 +237,7 @@ struct BatchedGemm {
                         for tile in 0..<rowTiles {
                             let (r, mrows) = rowTile(tile, of: rowTiles, rows: rows)
                             gemmPacked(mrows, nr, kcb, aEntry + r * p.k + k0 * mrows, bEntry + k0 * p.ldb + t * nr, p.ldb, nil,
-                                       cEntry + r * p.ldc + t * nr, p.ldc, 1, nil, k0 == 0 ? 0 : 1)
+                                       cEntry + r * p.ldc + t * nr, p.ldc, 1, nil, k0 == 0 ? 0 : 1, nil)
                         }
                     }
                     k0 += kcb
