@@ -9,10 +9,11 @@ struct ActivationTests {
     static let inputs: [Float] = [-.infinity, -7, -3.5, -3, -2.5, -1, -0.0, 0, 0.25, 1, 2.9, 3, 3.1, 5.99, 6, 6.01,
                                   100, .infinity, .nan, -0.01, 42]
 
-    /// PyTorch's definitions (ATen: `hardtanh` is `min(max(x, 0), 6)`, hardswish `x · relu6(x + 3) / 6`,
+    /// PyTorch's definitions (ATen: `relu6` is `clamp(x, 0, 6)`, which keeps NaN and −0 — checked:
+    /// `torch.nn.functional.relu6(torch.tensor(-0.0))` is `-0.`; hardswish `x · relu6(x + 3) / 6`,
     /// hardsigmoid `relu6(x + 3) / 6`, leaky ReLU `x ≥ 0 ? x : slope · x`), in Float.
     static func expected(_ activation: Activation, _ x: Float) -> Float {
-        func relu6(_ v: Float) -> Float { v.isNaN ? v : Swift.min(Swift.max(v, 0), 6) }
+        func relu6(_ v: Float) -> Float { v.isNaN ? v : (v < 0 ? 0 : (v > 6 ? 6 : v)) }
         switch activation {
         case .relu6: return relu6(x)
         case .hardsigmoid: return relu6(x + 3) / 6
@@ -30,7 +31,9 @@ struct ActivationTests {
         #expect(y.shape == x.shape)
         for (input, output) in zip(Self.inputs, y.scalars) {
             let want = Self.expected(activation, input)
-            #expect(want.isNaN ? output.isNaN : output == want, "\(activation.typeName)(\(input)) = \(output), want \(want)")
+            // Bit for bit (the sign of zero too), NaN for NaN.
+            #expect(want.isNaN ? output.isNaN : output.bitPattern == want.bitPattern,
+                    "\(activation.typeName)(\(input)) = \(output), want \(want)")
         }
     }
 }
