@@ -788,7 +788,7 @@ CK_INLINE void ck_wino_g(const ck_vf g[3], ck_vf o[6]) {
     o[5] = g[2];
 }
 
-void CK_NAME(winograd_weights)(const float *w, long pairs, float *u, long u_stride) {
+void CK_NAME(winograd_weights)(const float *w, long pairs, float *u, long pair_stride, long u_stride) {
     for (long p = 0; p < pairs; p += CK_VW) {
         const long n = pairs - p < CK_VW ? pairs - p : CK_VW;
         ck_vf g[9];
@@ -809,9 +809,9 @@ void CK_NAME(winograd_weights)(const float *w, long pairs, float *u, long u_stri
             ck_vf o[6];
             ck_wino_g(tmp[r], o);
             for (long c = 0; c < 6; c++) {
-                float *dst = u + (r * 6 + c) * u_stride + p;
-                if (n == CK_VW) ck_store(dst, o[c]);
-                else ck_store_partial(dst, 1, o[c], n);
+                float *dst = u + (r * 6 + c) * u_stride + p * pair_stride;
+                if (n == CK_VW && pair_stride == 1) ck_store(dst, o[c]);
+                else ck_store_partial(dst, pair_stride, o[c], n);
             }
         }
     }

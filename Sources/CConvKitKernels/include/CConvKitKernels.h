@@ -83,8 +83,9 @@ typedef void (*ck_max_pool_fn)(const float *src, const long *off, const int32_t 
                                long oh, long pitch, long ow, float *out, int64_t *indices);
 
 /// Winograd F(4×4, 3×3) weight transform of `pairs` 3×3 kernels (w[9·p …]):
-/// u[k·u_stride + p] = (G g Gᵀ)[k / 6][k % 6] for k < 36.
-typedef void (*ck_winograd_weights_fn)(const float *w, long pairs, float *u, long u_stride);
+/// u[k·u_stride + p·pair_stride] = (G g Gᵀ)[k / 6][k % 6] for k < 36 (a pair stride > 1 writes
+/// straight into packed GEMM panels).
+typedef void (*ck_winograd_weights_fn)(const float *w, long pairs, float *u, long pair_stride, long u_stride);
 
 /// Winograd F(4×4, 3×3) input transform of one channel, from a source split by phase of 4 in both
 /// axes (16 sub-planes of sub_plane floats, rows `pitch` apart; input (4y + r, 4x + c) is

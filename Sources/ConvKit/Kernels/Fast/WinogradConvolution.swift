@@ -81,18 +81,18 @@ struct WinogradConvolution {
         var gemm = BatchedGemm()
         gemm.batch = 36
         gemm.m = cout; gemm.k = cin; gemm.n = tilesPad
-        gemm.aBatchStride = cout * cin; gemm.lda = cin
         gemm.bBatchStride = cin * tilesPad; gemm.ldb = tilesPad
         gemm.cBatchStride = cout * tilesPad; gemm.ldc = tilesPad
 
-        // 1. Weights: U[k][c_out][c_in], packed for the GEMM (cached by the weights' identity).
+        // 1. Weights: U[k][c_out][c_in], written straight into the GEMM's packed row panels (the
+        // layout of `BatchedGemm.packA`: row i of the tile at row R holds U[k][R + i][c_in] at
+        // k·cout·cin + R·cin + c_in·h + i), cached by the weights' identity.
         let weights = kernels.winogradWeights
         func transform(into packed: UnsafeMutablePointer<Float>) {
-            BufferCache.shared.with(uCount) { u in
-                parallelFor(cout, grain: max(1, 4096 / max(cin, 1))) { range, _ in
-                    weights(w + range.lowerBound * cin * 9, range.count * cin, u + range.lowerBound * cin, cout * cin)
+            forEachRowPanel(entries: 1, m: cout, mc: gemm.rowBlock(kernels), mr: kernels.mr, grain: 1) { _, row, h in
+                for i in 0..<h {
+                    weights(w + (row + i) * cin * 9, cin, packed + row * cin + i, h, cout * cin)
                 }
-                gemm.packA(u, kernels: kernels, into: packed)
             }
         }
         let entry: PackedWeightCache.Entry?
@@ -181,13 +181,13 @@ struct WinogradConvolution {
     }
 }
 
-/// `C[b] = A[b] · B[b]` for a batch of row-major matrices (`m × k` times `k × n`, `n` a multiple of
-/// NR), blocked like ``IndirectGemm`` (items = batch entry × row block × column-tile group, K blocks
+/// `C[b] = A[b] · B[b]` for a batch of matrices (`m × k`, given packed in row panels as
+/// ``packRowPanels(_:lda:aStride:entries:m:k:mc:mr:into:)`` lays them out with `mc = rowBlock`,
+/// times row-major `k × n`, `n` a multiple of NR), blocked like ``IndirectGemm`` (items = batch entry × row block × column-tile group, K blocks
 /// outermost inside an item; results independent of the blocking).
 struct BatchedGemm {
     var batch = 1
     var m = 0, k = 0, n = 0
-    var aBatchStride = 0, lda = 0
     var bBatchStride = 0, ldb = 0
     var cBatchStride = 0, ldc = 0
 
@@ -195,12 +195,6 @@ struct BatchedGemm {
     func rowBlock(_ kernels: KernelTable) -> Int {
         let kc = IndirectGemm.blockDepth(k: k, nr: kernels.nr)
         return IndirectGemm.blocking(m: m, kc: kc, mr: kernels.mr, tiles: n / kernels.nr, units: batch).mc
-    }
-
-    /// Packs every A into the panels `run(packedA:…)` reads (`batch · m · k` floats).
-    func packA(_ a: UnsafePointer<Float>, kernels: KernelTable, into packed: UnsafeMutablePointer<Float>) {
-        packRowPanels(a, lda: lda, aStride: aBatchStride, entries: batch, m: m, k: k, mc: rowBlock(kernels),
-                      mr: kernels.mr, into: packed)
     }
 
     func run(packedA: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, kernels: KernelTable) {
