@@ -13,12 +13,12 @@ extension Activation {
                 // so the same results; a NaN stays NaN); the rest element by element.
                 switch self {
                 case .relu: applyReLU(source, into: destination, count: x.count)
-                case .relu6: map8(source, into: destination, count: x.count) { clamp($0, 0, 6) }
+                case .relu6: map8(source, into: destination, count: x.count) { clampLanes($0, 0, 6) }
                 case let .leakyReLU(slope):
                     let s = Float(slope)
                     map8(source, into: destination, count: x.count) { $0.replacing(with: s * $0, where: $0 .< 0) }
-                case .hardsigmoid: map8(source, into: destination, count: x.count) { clamp($0 + 3, 0, 6) / 6 }
-                case .hardswish: map8(source, into: destination, count: x.count) { $0 * clamp($0 + 3, 0, 6) / 6 }
+                case .hardsigmoid: map8(source, into: destination, count: x.count) { clampLanes($0 + 3, 0, 6) / 6 }
+                case .hardswish: map8(source, into: destination, count: x.count) { $0 * clampLanes($0 + 3, 0, 6) / 6 }
                 default: for i in x.indices { y[i] = value(x[i]) }
                 }
             }
@@ -78,13 +78,6 @@ extension Activation {
             i += 8
         }
         while i < count { y[i] = value(x[i]); i += 1 }
-    }
-
-    /// `v < low ? low : v`, then `> high ? high : ·`, per lane (PyTorch's clamp: a NaN stays NaN,
-    /// −0 stays −0).
-    @inline(__always)
-    private func clamp(_ v: SIMD8<Float>, _ low: Float, _ high: Float) -> SIMD8<Float> {
-        clampLanes(v, low, high)
     }
 
     private static let sqrt2OverPi = Float((2 / Double.pi).squareRoot())
