@@ -98,6 +98,8 @@ struct FastKernelConvolutionTests {
         Case(input: [2, 3, 7, 17], weight: [6, 1, 3, 3], padding: 1, groups: 3),
         Case(input: [1, 2, 6, 16], weight: [2, 1, 3, 3], padding: .asymmetric(low: [0, 1], high: [2, 0]), groups: 2),
         Case(input: [1, 2, 4, 9], weight: [2, 1, 3, 3], padding: .asymmetric(low: [1, 1], high: [1, 3]), groups: 2),
+        // Rows narrower than the widest vector (14 × 14 on AVX-512) take a narrower level's kernel.
+        Case(input: [1, 3, 14, 14], weight: [3, 1, 3, 3], padding: 1, groups: 3),
         // Stride 2: output widths at one and two vectors, odd widths (the last column alone),
         // inputs narrower than two vectors, top padding 0, extra right padding, a multiplier.
         Case(input: [1, 3, 11, 16], weight: [3, 1, 3, 3], stride: 2, padding: 1, groups: 3),
@@ -106,6 +108,7 @@ struct FastKernelConvolutionTests {
         Case(input: [1, 2, 9, 34], weight: [2, 1, 3, 3], stride: 2, padding: .asymmetric(low: [0, 1], high: [2, 3]),
              groups: 2),
         Case(input: [1, 2, 6, 66], weight: [2, 1, 3, 3], stride: 2, padding: 1, groups: 2),
+        Case(input: [1, 3, 9, 28], weight: [3, 1, 3, 3], stride: 2, padding: 1, groups: 3),
         // 1-D and transposed.
         Case(rank: 1, input: [2, 3, 40], weight: [5, 3, 3], stride: 2, padding: 1),
         Case(rank: 1, input: [1, 2, 19], weight: [2, 1, 4], padding: .causal, dilation: 2, groups: 2),

@@ -45,11 +45,23 @@ struct DepthwiseConvolution {
         }
     }
 
+    /// The kernels that read `s` in place: `kernels` when its vectors fit the rows, otherwise the
+    /// widest level below it whose vectors do (AVX2's 8 floats for the 14 × 14 maps of MobileNets
+    /// on an AVX-512 CPU, where a padded copy would cost more than the narrower vectors), or nil.
+    static func inPlaceKernels(_ s: ConvShape2D, _ kernels: KernelTable) -> KernelTable? {
+        if readsInPlace(s, vw: kernels.vw) { return kernels }
+        for isa in Runtime.availableInstructionSets.reversed() where isa < kernels.isa {
+            let narrower = KernelTable(isa)
+            if readsInPlace(s, vw: narrower.vw) { return narrower }
+        }
+        return nil
+    }
+
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  output y: UnsafeMutablePointer<Float>, kernels: KernelTable, activation: FusedActivation? = nil) {
         let s = shape, mult = multiplier, area = s.kernelArea
-        if Self.readsInPlace(s, vw: kernels.vw) {
-            let depthwise3x3 = kernels.depthwise3x3
+        if let inPlace = Self.inPlaceKernels(s, kernels) {
+            let depthwise3x3 = inPlace.depthwise3x3
             parallelFor(s.batch * s.inChannels) { range, _ in
                 for item in range {
                     let n = item / s.inChannels, c = item % s.inChannels

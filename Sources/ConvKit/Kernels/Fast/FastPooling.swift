@@ -83,9 +83,9 @@ struct FastPooling: Sendable {
     func maxForward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
                     indices: UnsafeMutablePointer<Int>?, kernels: KernelTable) {
         let s = shape
-        if indices == nil && DepthwiseConvolution.readsInPlace(s, vw: kernels.vw) {
+        if indices == nil, let inPlace = DepthwiseConvolution.inPlaceKernels(s, kernels) {
             // 3 × 3 windows (ResNet's stem pooling) straight from the planes, without argmax.
-            let max3x3 = kernels.max3x3
+            let max3x3 = inPlace.max3x3
             parallelFor(s.batch) { range, _ in
                 for p in range {
                     max3x3(x + p * s.inPlane, s.inH, s.inW, s.strideW, s.padTop, s.outH, s.outW, y + p * s.outPlane)
