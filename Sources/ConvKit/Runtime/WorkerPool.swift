@@ -4,8 +4,10 @@ import Foundation
 /// A persistent pool of worker threads for the fast kernels.
 ///
 /// `run(chunks:threads:_:)` calls `body(c, scratch)` exactly once for every chunk `c < chunks`.
-/// The caller and up to `threads − 1` workers take chunks from a shared counter until none is left,
-/// so a thread that is descheduled (the machine is shared) delays the job by at most one chunk.
+/// The chunks are dealt in contiguous runs, one per thread (the caller is thread 0), so that a
+/// layer run again gives each thread the data it touched last time (still in its core's cache);
+/// a thread that finishes its run takes chunks from the front of the others' runs, so a thread that
+/// is descheduled (the machine is shared) delays the job by at most one chunk.
 /// Which thread runs a chunk never changes what it computes: callers make every chunk's result
 /// independent of the others (no reduction is split between chunks), so results are bitwise
 /// identical for every thread count.
@@ -33,7 +35,6 @@ final class WorkerPool: @unchecked Sendable {
     /// Shared counters (C atomics on stable memory).
     private let counters: UnsafeMutablePointer<Int>
     private var generation: UnsafeMutablePointer<Int> { counters }      // bumped per job
-    private var nextChunk: UnsafeMutablePointer<Int> { counters + 1 }   // next chunk to take
     private var completed: UnsafeMutablePointer<Int> { counters + 2 }  // chunks finished
     private var active: UnsafeMutablePointer<Int> { counters + 3 }      // workers inside the job
     private var closed: UnsafeMutablePointer<Int> { counters + 4 }      // generation of the last finished job
@@ -49,9 +50,35 @@ final class WorkerPool: @unchecked Sendable {
     /// How long an idle worker spins before sleeping.
     private static let spinNanoseconds: UInt64 = 200_000
 
+    /// The next chunk of each thread's run, a cache line apart (`cursorStride` Ints); grown only
+    /// while no job runs.
+    private var cursors = UnsafeMutablePointer<Int>.allocate(capacity: cursorStride)
+    private static let cursorStride = 8
+
     private init() {
         counters = .allocate(capacity: 8)
         counters.initialize(repeating: 0, count: 8)
+    }
+
+    /// The first chunk of thread `t`'s run when `threads` threads share `chunks`.
+    private static func runStart(_ t: Int, chunks: Int, threads: Int) -> Int { t * chunks / threads }
+
+    /// Runs the chunks of thread `t`'s run and then those left in the other threads' runs;
+    /// returns how many it ran.
+    private func takeChunks(thread t: Int, job: Job, scratch: Scratch) -> Int {
+        var done = 0
+        for k in 0..<job.threads {
+            let owner = (t + k) % job.threads
+            let end = Self.runStart(owner + 1, chunks: job.chunks, threads: job.threads)
+            let cursor = cursors + owner * Self.cursorStride
+            while true {
+                let c = ck_atomic_add(cursor, 1) - 1
+                if c >= end { break }
+                job.body(c, scratch)
+                done += 1
+            }
+        }
+        return done
     }
 
     /// Runs `body(c, scratch)` for `c` in `0..<chunks` on up to `threads` threads.
@@ -75,22 +102,18 @@ final class WorkerPool: @unchecked Sendable {
         }
         ensureWorkers(helpers)
         withoutActuallyEscaping(body) { body in
-            job = Job(chunks: chunks, threads: helpers + 1, body: body)
-            ck_atomic_store(nextChunk, 0)
+            let job = Job(chunks: chunks, threads: helpers + 1, body: body)
+            self.job = job
+            for t in 0..<job.threads {
+                ck_atomic_store(cursors + t * Self.cursorStride, Self.runStart(t, chunks: chunks, threads: job.threads))
+            }
             ck_atomic_store(completed, 0)
             condition.lock()
             let current = ck_atomic_add(generation, 1)
             if sleepers > 0 { condition.broadcast() }
             condition.unlock()
 
-            var done = 0
-            while true {
-                let c = ck_atomic_add(nextChunk, 1) - 1
-                if c >= chunks { break }
-                body(c, scratch[0])
-                done += 1
-            }
-            _ = ck_atomic_add(completed, done)
+            _ = ck_atomic_add(completed, takeChunks(thread: 0, job: job, scratch: scratch[0]))
             var spins = 0
             while ck_atomic_load(completed) < chunks {
                 spins += 1
@@ -99,11 +122,17 @@ final class WorkerPool: @unchecked Sendable {
             // Late workers must not touch the job from here on.
             ck_atomic_store(closed, current)
             while ck_atomic_load(active) > 0 { ck_cpu_relax() }
-            job = nil
+            self.job = nil
         }
     }
 
     private func ensureWorkers(_ count: Int) {
+        if workerCount < count {
+            // No job runs and no worker is inside one: the cursors can move.
+            let grown = UnsafeMutablePointer<Int>.allocate(capacity: (count + 1) * Self.cursorStride)
+            cursors.deallocate()
+            cursors = grown
+        }
         while workerCount < count {
             workerCount += 1
             scratch.append(Scratch())
@@ -141,14 +170,7 @@ final class WorkerPool: @unchecked Sendable {
             seen = current
             _ = ck_atomic_add(active, 1)
             if ck_atomic_load(closed) != current, let job, index < job.threads {
-                var done = 0
-                while true {
-                    let c = ck_atomic_add(nextChunk, 1) - 1
-                    if c >= job.chunks { break }
-                    job.body(c, scratch)
-                    done += 1
-                }
-                _ = ck_atomic_add(completed, done)
+                _ = ck_atomic_add(completed, takeChunks(thread: index, job: job, scratch: scratch))
             }
             _ = ck_atomic_add(active, -1)
         }
