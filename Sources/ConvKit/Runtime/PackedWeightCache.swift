@@ -34,7 +34,7 @@ final class PackedWeightCache: @unchecked Sendable {
             self.key = key
             self.source = source
             self.count = count
-            pointer = .allocate(capacity: max(count, 1))
+            pointer = allocateLargeFloats(max(count, 1))
         }
         deinit { pointer.deallocate() }
     }

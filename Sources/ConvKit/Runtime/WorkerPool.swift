@@ -245,7 +245,7 @@ final class BufferCache: @unchecked Sendable {
         }
         if let best { return idle.remove(at: best) }
         let capacity = max(count, 1024)
-        return (UnsafeMutablePointer<Float>.allocate(capacity: capacity), capacity)
+        return (allocateLargeFloats(capacity), capacity)
     }
 
     func release(_ buffer: (pointer: UnsafeMutablePointer<Float>, capacity: Int)) {
@@ -265,4 +265,18 @@ final class BufferCache: @unchecked Sendable {
         defer { release(buffer) }
         return try body(buffer.pointer)
     }
+}
+
+/// `count` floats for a large, long-lived buffer (freed with `deallocate()`): from 2 MiB up,
+/// aligned to 2 MiB and marked for transparent huge pages where the system has them (Linux's
+/// `madvise` mode), so that streaming it (Winograd's transformed tiles, packed weights) does not
+/// miss the TLB every 4 KiB page.
+func allocateLargeFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    let bytes = count * MemoryLayout<Float>.stride, hugePage = 2 << 20
+    guard bytes >= hugePage else { return .allocate(capacity: count) }
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePage)
+    #if os(Linux)
+    _ = madvise(raw, bytes / hugePage * hugePage, MADV_HUGEPAGE)
+    #endif
+    return raw.bindMemory(to: Float.self, capacity: count)
 }
