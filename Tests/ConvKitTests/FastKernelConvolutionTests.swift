@@ -254,11 +254,14 @@ struct FastKernelConvolutionTests {
                                             padding: Padding(integerLiteral: padding), algorithm: .reference)
         let expected = try reference.forward(x, weight: w, bias: b)
         for isa in Runtime.availableInstructionSets {
+            var first: Tensor<Float>?
             for threads in [1, 2, 3] {
                 try Runtime.$override.withValue(.init(threadCount: threads, instructionSet: isa)) {
                     let plan = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true,
                                                    padding: Padding(integerLiteral: padding), algorithm: .winograd)
                     let y = try plan.forward(x, weight: w, bias: b)
+                    if let first { #expect(y == first, "winograd x\(input) [\(isa)]: \(threads) threads differ from 1") }
+                    first = first ?? y
                     let error = y.maxAbsDifference(expected) ?? .infinity
                     let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-6)
                     let fused = try plan.forward(x, weight: w, bias: b, fusing: .relu)
@@ -272,6 +275,35 @@ struct FastKernelConvolutionTests {
                     let expectedGradients = try reference.backward(gradOutput: g, input: x, weight: w)
                     Self.expectClose(gradients.input, expectedGradients.input, "winograd grad input")
                     Self.expectClose(gradients.weight, expectedGradients.weight, "winograd grad weight")
+                }
+            }
+        }
+    }
+
+    @Test("fused Winograd passes (blocks of tile rows in the thread's cache) match the reference, bitwise for any thread count",
+          arguments: [([2, 4, 240, 236], 5), ([1, 4, 112, 112], 72)])
+    func fusedWinograd(_ input: [Int], _ outChannels: Int) throws {
+        // Tiles of ≥ 8 MiB in whole-layer passes: 12 and 14 blocks of tile rows; 72 output channels
+        // are cut into two channel blocks.
+        var rng = RandomGenerator(seed: 24)
+        let x: Tensor<Float> = rng.tensor(input)
+        let w: Tensor<Float> = rng.tensor([outChannels, input[1], 3, 3])
+        let b: Tensor<Float> = rng.tensor([outChannels])
+        func plan(_ algorithm: ConvAlgorithm) throws -> ConvolutionPlan {
+            try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true, padding: 1,
+                                algorithm: algorithm)
+        }
+        let expected = try plan(.reference).forward(x, weight: w, bias: b)
+        let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-6)
+        for isa in Runtime.availableInstructionSets {
+            var first: Tensor<Float>?
+            for threads in [1, 2, 3] {
+                try Runtime.$override.withValue(.init(threadCount: threads, instructionSet: isa)) {
+                    let y = try plan(.winograd).forward(x, weight: w, bias: b)
+                    let error = y.maxAbsDifference(expected) ?? .infinity
+                    #expect(error <= 2e-4 * scale, "fused winograd x\(input) [\(isa), \(threads) threads]: error \(error / scale)")
+                    if let first { #expect(y == first, "fused winograd x\(input) [\(isa)]: \(threads) threads differ from 1") }
+                    first = first ?? y
                 }
             }
         }

@@ -96,6 +96,7 @@ final class WorkerPool: @unchecked Sendable {
         let state = ck_enter_flush_denormals()
         defer { ck_restore_fp_state(state) }
         let helpers = min(threads, chunks) - 1
+        for arena in scratch.prefix(max(helpers, 0) + 1) { arena.memo = -1 }
         if helpers <= 0 {
             for c in 0..<chunks { body(c, scratch[0]) }
             return
@@ -180,6 +181,10 @@ final class WorkerPool: @unchecked Sendable {
 /// A growable, reusable buffer of floats owned by one task of a job (never shared between threads
 /// at the same time). Regions handed out are 64-byte aligned and valid until the task returns.
 final class Scratch: @unchecked Sendable {
+    /// What the arena holds, for a job whose chunks can reuse it: -1 at the start of every job; a
+    /// job's body may set it after filling the arena (reserved the same way in each chunk, so it
+    /// does not move) and skip refilling it while it matches.
+    var memo = -1
     private var base: UnsafeMutableRawPointer?
     private var capacity = 0   // bytes
     private var used = 0       // bytes handed out by `floats(_:)` since `reset()`

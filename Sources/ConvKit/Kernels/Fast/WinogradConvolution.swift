@@ -63,63 +63,128 @@ struct WinogradConvolution {
             return
         }
         let s = shape
-        let cin = s.inChannels, cout = s.outChannels
         let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4
-        let tilesPerImage = tilesY * tilesX
-        let nr = kernels.nr, vw = kernels.vw
-        let tiles = s.batch * tilesPerImage
-        let tilesPad = (tiles + nr - 1) / nr * nr
         // The input split by phase of 4: 16 sub-planes of (tilesY + 1) × pitch per channel.
-        let pitch = tilesX + 1
         let source = PhaseSplitSource(channels: 1, srcH: s.inH, srcW: s.inW, sy: 4, sx: 4, top: s.padTop, left: s.padLeft,
-                                      phaseY: [0, 1, 2, 3], phaseX: [0, 1, 2, 3], rows: tilesY + 1, pitch: pitch, slack: 0)
+                                      phaseY: [0, 1, 2, 3], phaseX: [0, 1, 2, 3], rows: tilesY + 1, pitch: tilesX + 1, slack: 0)
+        let blocking = Blocking(shape: s, nr: kernels.nr, mr: kernels.mr, threads: Runtime.threadCount)
+        FusedActivation.withBounds(activation) { bounds in
+            if blocking.fuses {
+                withPreparedWeights(w, rowBlock: blocking.rowBlock, kernels: kernels, weightStorage: weightStorage) { u in
+                    forwardFused(blocking, source, input: x, weights: u, bias: bias, output: y, kernels: kernels, bounds: bounds)
+                }
+            } else {
+                var gemm = BatchedGemm(shape: s, tiles: s.batch * tilesY * tilesX, nr: kernels.nr)
+                gemm.rowBlock = gemm.parallelRowBlock(kernels)
+                withPreparedWeights(w, rowBlock: gemm.rowBlock, kernels: kernels, weightStorage: weightStorage) { u in
+                    forwardInPasses(gemm, source, input: x, weights: u, bias: bias, output: y, kernels: kernels, bounds: bounds)
+                }
+            }
+        }
+    }
 
-        let uCount = 36 * cout * cin, vCount = 36 * cin * tilesPad, mCount = 36 * cout * tilesPad
-        let buffer = BufferCache.shared.acquire(vCount + mCount + vw)   // the output transform over-reads M
-        defer { BufferCache.shared.release(buffer) }
-        let v = buffer.pointer, m = v + vCount
-        var gemm = BatchedGemm()
-        gemm.batch = 36
-        gemm.m = cout; gemm.k = cin; gemm.n = tilesPad
-        gemm.bBatchStride = cin * tilesPad; gemm.ldb = tilesPad
-        gemm.cBatchStride = cout * tilesPad; gemm.ldc = tilesPad
-
-        // 1. Weights: U[k][c_out][c_in], written straight into the GEMM's packed row panels (the
-        // layout of `BatchedGemm.packA`: row i of the tile at row R holds U[k][R + i][c_in] at
-        // k·cout·cin + R·cin + c_in·h + i), cached by the weights' identity.
+    /// Runs `body` with the weights transformed into the GEMM's packed row panels: U[k][c_out][c_in]
+    /// (row i of the tile at row R holds U[k][R + i][c_in] at k·cout·cin + R·cin + c_in·h + i, tiles
+    /// cut per block of `rowBlock` rows), cached by the weights' identity when `weightStorage` is given.
+    private func withPreparedWeights(_ w: UnsafePointer<Float>, rowBlock: Int, kernels: KernelTable, weightStorage: [Float]?,
+                                     _ body: (UnsafePointer<Float>) -> Void) {
+        let cin = shape.inChannels, cout = shape.outChannels, count = 36 * cout * cin
         let weights = kernels.winogradWeights
         func transform(into packed: UnsafeMutablePointer<Float>) {
-            forEachRowPanel(entries: 1, m: cout, mc: gemm.rowBlock(kernels), mr: kernels.mr, grain: 1) { _, row, h in
+            forEachRowPanel(entries: 1, m: cout, mc: rowBlock, mr: kernels.mr, grain: 1) { _, row, h in
                 for i in 0..<h {
                     weights(w + (row + i) * cin * 9, cin, packed + row * cin + i, h, cout * cin)
                 }
             }
         }
-        let entry: PackedWeightCache.Entry?
-        let packedU: UnsafePointer<Float>
-        let temporary = weightStorage == nil ? BufferCache.shared.acquire(uCount) : nil
-        defer { temporary.map { BufferCache.shared.release($0) } }
         if let weightStorage {
-            let layout = [1, cout, cin, gemm.rowBlock(kernels), kernels.mr, kernels.isa.rawValue]
-            entry = PackedWeightCache.shared.prepared(weightStorage, layout: layout, count: uCount) { transform(into: $0) }
-            packedU = UnsafePointer(entry!.pointer)
+            let layout = [1, cout, cin, rowBlock, kernels.mr, kernels.isa.rawValue]
+            let entry = PackedWeightCache.shared.prepared(weightStorage, layout: layout, count: count) { transform(into: $0) }
+            withExtendedLifetime(entry) { body(UnsafePointer(entry.pointer)) }
         } else {
-            entry = nil
-            transform(into: temporary!.pointer)
-            packedU = UnsafePointer(temporary!.pointer)
+            BufferCache.shared.with(count) { packed in
+                transform(into: packed)
+                body(UnsafePointer(packed))
+            }
         }
-        // 2. Input tiles, per (channel, image): consecutive items fill adjacent runs of V.
-        let input = kernels.winogradInput
-        source.forEachPlane(s.batch * cin, overread: pitch + 2 * vw,
-                            plane: { x + (($0 % s.batch) * cin + $0 / s.batch) * s.inPlane }) { item, plane in
-            let c = item / s.batch, n = item % s.batch
-            input(plane, source.subPlane, pitch, tilesY, tilesX, v + c * tilesPad + n * tilesPerImage, cin * tilesPad)
+    }
+
+    /// Large maps: every input plane is split by phase once; then per item (image, block of tile
+    /// rows, block of output channels), in the thread's cache: the block's input tiles
+    /// V_b[k][c_in][tile] (kept for the thread's next item of the same block), M_b[k] = U[k] · V_b[k]
+    /// for the item's output channels, and their output tiles y = Aᵀ M A + bias. Nothing the size of
+    /// the layer's tiles goes through memory.
+    private func forwardFused(_ blocking: Blocking, _ source: PhaseSplitSource, input x: UnsafePointer<Float>,
+                              weights u: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+                              kernels: KernelTable, bounds: UnsafePointer<Float>?) {
+        let s = shape, cin = s.inChannels, cout = s.outChannels, vw = kernels.vw
+        let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4, pitch = source.pitch
+        let bt = blocking.blockTiles, mc = blocking.rowBlock
+        var gemm = BatchedGemm(shape: s, tiles: bt, nr: kernels.nr)
+        gemm.rowBlock = mc
+        gemm.cHoldsOneRowBlock = true
+        let planes = s.batch * cin, overread = pitch + 2 * vw
+        BufferCache.shared.with(planes * source.channelStride + overread) { split in
+            fillFloats(split + planes * source.channelStride, 0, overread)
+            parallelFor(planes) { range, _ in
+                for plane in range { source.fillChannel(split + plane * source.channelStride, from: x + plane * s.inPlane) }
+            }
+            let input = kernels.winogradInput, output = kernels.winogradOutput
+            let vCount = 36 * cin * bt, mCount = 36 * mc * bt
+            let rowGroups = (cout + mc - 1) / mc
+            parallelFor(s.batch * blocking.blocks * rowGroups) { range, scratch in
+                scratch.reset()
+                scratch.reserve(floats: vCount + mCount + vw + 64)
+                let v = scratch.floats(vCount), m = scratch.floats(mCount + vw)   // the output transform over-reads M
+                for item in range {
+                    let group = item % rowGroups, block = item / rowGroups
+                    let n = block / blocking.blocks
+                    let (ty0, rows) = rowTile(block % blocking.blocks, of: blocking.blocks, rows: tilesY)
+                    let count = rows * tilesX
+                    if block != scratch.memo {
+                        for c in 0..<cin {
+                            input(split + (n * cin + c) * source.channelStride + ty0 * pitch, source.subPlane, pitch,
+                                  rows, tilesX, v + c * bt, cin * bt)
+                        }
+                        if count < bt {
+                            for row in 0..<36 * cin { fillFloats(v + row * bt + count, 0, bt - count) }
+                        }
+                        scratch.memo = block
+                    }
+                    let r0 = group * mc, channels = min(mc, cout - r0)
+                    gemm.multiply(entries: 0..<36, rows: r0..<r0 + channels, tiles: 0..<bt / kernels.nr, packedA: u, b: v, c: m,
+                                  kernels: kernels)
+                    let outRows = min(4 * rows, s.outH - 4 * ty0)
+                    for c in r0..<r0 + channels {
+                        output(m + (c - r0) * bt, gemm.cBatchStride, rows, tilesX, bias?[c] ?? 0, bounds,
+                               y + (n * cout + c) * s.outPlane + 4 * ty0 * s.outW, outRows, s.outW)
+                    }
+                }
+            }
         }
-        // 3. M[k] = U[k] · V[k].
-        withExtendedLifetime(entry) { gemm.run(packedA: packedU, b: v, c: m, kernels: kernels) }
-        // 4. Output tiles, per (output channel, image): consecutive items read adjacent runs of M.
-        let output = kernels.winogradOutput
-        FusedActivation.withBounds(activation) { bounds in
+    }
+
+    /// Small maps (few tile blocks): the three steps each over the whole layer — all input tiles
+    /// V[k][c_in][tile], the 36 GEMMs split over the threads by entry, row block and column tiles,
+    /// all output tiles — so that every thread has work without repeating the input transform.
+    private func forwardInPasses(_ gemm: BatchedGemm, _ source: PhaseSplitSource, input x: UnsafePointer<Float>,
+                                 weights u: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+                                 kernels: KernelTable, bounds: UnsafePointer<Float>?) {
+        let s = shape, cin = s.inChannels, cout = s.outChannels, vw = kernels.vw
+        let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4, tilesPerImage = tilesY * tilesX
+        let tilesPad = gemm.n, vCount = 36 * cin * tilesPad, mCount = 36 * cout * tilesPad
+        BufferCache.shared.with(vCount + mCount + vw) { v in   // the output transform over-reads M
+            let m = v + vCount
+            // Input tiles, per (channel, image): consecutive items fill adjacent runs of V.
+            let input = kernels.winogradInput
+            source.forEachPlane(s.batch * cin, overread: source.pitch + 2 * vw,
+                                plane: { x + (($0 % s.batch) * cin + $0 / s.batch) * s.inPlane }) { item, plane in
+                let c = item / s.batch, n = item % s.batch
+                input(plane, source.subPlane, source.pitch, tilesY, tilesX, v + c * tilesPad + n * tilesPerImage, cin * tilesPad)
+            }
+            gemm.run(packedA: u, b: v, c: m, kernels: kernels)
+            // Output tiles, per (output channel, image): consecutive items read adjacent runs of M.
+            let output = kernels.winogradOutput
             parallelFor(s.batch * cout) { range, _ in
                 for item in range {
                     let c = item / s.batch, n = item % s.batch
@@ -129,6 +194,48 @@ struct WinogradConvolution {
             }
         }
     }
+
+    /// How the fused passes cut the tiles and output channels. A block is a run of whole tile rows
+    /// of one image, its tiles padded to whole GEMM column tiles (`blockTiles`): as few padded tiles
+    /// as the blocks allow, within a block small enough that its input and output tiles stay in a
+    /// core's L2 (¾ MiB). Output channels are cut in blocks of `rowBlock` (whole row tiles, at most
+    /// 64 channels), smaller when there are too few tile blocks to keep every thread busy.
+    struct Blocking {
+        var blocks = 1, blockTiles = 0, rowBlock = 0
+        /// Whether the fused passes apply: the whole-layer passes' tiles (V and M) take ≥ 8 MiB,
+        /// so they would stream through L3 or memory three times, and there are at least four tile
+        /// blocks. Measured, 2 threads: 112×112×128 (29 MB of tiles) 7–11 % faster fused, a batch of
+        /// 8 at 32×32×64 (9.4 MB) 18 %, DeepLab's dilated 33×33×256 (9.4 MB) 5–7 %; 56×56×64
+        /// (4 MB, in L3) 0–10 % slower, and with fewer blocks (14×14×256, 28×28×128) each thread
+        /// would stream all of a block's input tiles for every channel block (10–20 % slower).
+        var fuses = false
+
+        init(shape s: ConvShape2D, nr: Int, mr: Int, threads: Int) {
+            let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4
+            let groupRows = min(s.outChannels, 64)
+            let budget = max(nr, (768 << 10) / (36 * 4 * max(s.inChannels + groupRows, 1)))
+            func padded(_ tiles: Int) -> Int { (tiles + nr - 1) / nr * nr }
+            var best = (padded: Int.max, blocks: 1, tiles: padded(tilesY * tilesX))
+            for blocks in 1...max(tilesY, 1) {
+                let tallest = (tilesY + blocks - 1) / blocks
+                let widest = padded(tallest * tilesX)
+                guard widest <= budget || tallest == 1 else { continue }
+                let total = (0..<blocks).reduce(0) { $0 + padded(rowTile($1, of: blocks, rows: tilesY).1 * tilesX) }
+                if total < best.padded { best = (total, blocks, widest) }
+            }
+            blocks = best.blocks
+            blockTiles = best.tiles
+            let wholeLayerTiles = padded(s.batch * tilesY * tilesX)
+            fuses = s.batch * blocks >= 4 && 36 * 4 * (s.inChannels + s.outChannels) * wholeLayerTiles >= 8 << 20
+            // At most `groupRows` channels a block, and enough items for about four per thread, in
+            // whole row tiles.
+            let tileBlocks = max(s.batch * blocks, 1)
+            let groups = max((s.outChannels + groupRows - 1) / groupRows,
+                             min((s.outChannels + mr - 1) / mr, (4 * threads + tileBlocks - 1) / tileBlocks))
+            rowBlock = max(1, ((s.outChannels + groups - 1) / groups + mr - 1) / mr * mr)
+        }
+    }
+
     /// The dilated correlation as the undilated `phases` over its gathered input phases.
     private func forwardByPhases(_ phases: ConvShape2D, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                                  bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, kernels: KernelTable,
@@ -181,61 +288,86 @@ struct WinogradConvolution {
     }
 }
 
-/// `C[b] = A[b] · B[b]` for a batch of matrices (`m × k`, given packed in row panels as
-/// ``packRowPanels(_:lda:aStride:entries:m:k:mc:mr:into:)`` lays them out with `mc = rowBlock`,
-/// times row-major `k × n`, `n` a multiple of NR), blocked like ``IndirectGemm`` (items = batch entry × row block × column-tile group, K blocks
-/// outermost inside an item; results independent of the blocking).
+/// `C[b] = A[b] · B[b]` for the 36 Winograd entries: `A[b]` the transformed weights (`m × k`,
+/// packed in row panels as ``packRowPanels(_:lda:aStride:entries:m:k:mc:mr:into:)`` lays them out
+/// with `mc = rowBlock`), `B[b]` the input tiles (row-major `k × n`, `n` a multiple of NR), `C[b]`
+/// rows `ldc = n` apart. K blocks outermost; each element is one chain of fused multiply-adds in
+/// k order, so results do not depend on the blocking.
 struct BatchedGemm {
-    var batch = 1
-    var m = 0, k = 0, n = 0
-    var bBatchStride = 0, ldb = 0
-    var cBatchStride = 0, ldc = 0
+    let batch = 36
+    let m: Int, k: Int, n: Int
+    /// Rows per block of the packed layout of A.
+    var rowBlock = 0
+    /// Whether C holds the rows of one row block (at row 0; the fused passes) rather than all `m`.
+    var cHoldsOneRowBlock = false
+    var ldb: Int { n }
+    var ldc: Int { n }
+    var bBatchStride: Int { k * n }
+    var cBatchStride: Int { (cHoldsOneRowBlock ? rowBlock : m) * n }
 
-    /// Rows of A per work item for these kernels (the packed layout depends on it).
-    func rowBlock(_ kernels: KernelTable) -> Int {
+    /// The GEMMs of `tiles` (a count of tiles, padded to whole NR columns) for `shape`'s channels.
+    init(shape: ConvShape2D, tiles: Int, nr: Int) {
+        m = shape.outChannels
+        k = shape.inChannels
+        n = (tiles + nr - 1) / nr * nr
+    }
+
+    /// Rows of A per work item when ``run(packedA:b:c:kernels:)`` splits the whole product.
+    func parallelRowBlock(_ kernels: KernelTable) -> Int {
         let kc = IndirectGemm.blockDepth(k: k, nr: kernels.nr)
         return IndirectGemm.blocking(m: m, kc: kc, mr: kernels.mr, tiles: n / kernels.nr, units: batch).mc
     }
 
+    /// The whole product (C with all `m` rows), in parallel over items of (entry, row block,
+    /// group of column tiles), blocked like ``IndirectGemm``.
     func run(packedA: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, kernels: KernelTable) {
-        guard batch > 0, m > 0, n > 0 else { return }
+        guard m > 0, n > 0 else { return }
+        let nr = kernels.nr, tiles = n / nr
+        let kc = IndirectGemm.blockDepth(k: k, nr: nr)
+        let blocking = IndirectGemm.blocking(m: m, kc: kc, mr: kernels.mr, tiles: tiles, units: batch)
+        let mc = blocking.mc, mBlocks = (m + mc - 1) / mc
+        let tileGroup = blocking.tileGroup, tileGroups = (tiles + tileGroup - 1) / tileGroup
+        parallelFor(batch * mBlocks * tileGroups) { range, _ in
+            for item in range {
+                let tg = item % tileGroups, mb = item / tileGroups % mBlocks, entry = item / tileGroups / mBlocks
+                multiply(entries: entry..<entry + 1, rows: mb * mc..<min(m, (mb + 1) * mc),
+                         tiles: tg * tileGroup..<min(tiles, (tg + 1) * tileGroup), packedA: packedA, b: b, c: c, kernels: kernels)
+            }
+        }
+    }
+
+    /// `C[b][r − r₀, tiles] = A[b][r] · B[b][·, tiles]` for entries `b` and rows `r` in `rows`
+    /// (within one row block of the packed layout; `r₀` is that block's first row when C holds one
+    /// row block, else 0), on the calling thread.
+    func multiply(entries: Range<Int>, rows: Range<Int>, tiles: Range<Int>, packedA: UnsafePointer<Float>,
+                  b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, kernels: KernelTable) {
+        guard !rows.isEmpty, !tiles.isEmpty else { return }
         let nr = kernels.nr, mr = kernels.mr
         precondition(n % nr == 0, "BatchedGemm: n must be a multiple of NR")
+        let cRow0 = cHoldsOneRowBlock ? rows.lowerBound / rowBlock * rowBlock : 0
         if k == 0 {
-            for i in 0..<batch { for r in 0..<m { (c + i * cBatchStride + r * ldc).initialize(repeating: 0, count: n) } }
+            for e in entries {
+                for r in rows { (c + e * cBatchStride + (r - cRow0) * ldc + tiles.lowerBound * nr).initialize(repeating: 0, count: tiles.count * nr) }
+            }
             return
         }
         let kc = IndirectGemm.blockDepth(k: k, nr: nr)
-        let tiles = n / nr
-        let blocking = IndirectGemm.blocking(m: m, kc: kc, mr: mr, tiles: tiles, units: batch)
-        let mc = blocking.mc, mBlocks = (m + mc - 1) / mc
-        let tileGroup = blocking.tileGroup, tileGroups = (tiles + tileGroup - 1) / tileGroup
+        let rowTiles = (rows.count + mr - 1) / mr
         let gemmPacked = kernels.gemmPacked
-        let p = self
-        parallelFor(batch * mBlocks * tileGroups) { range, _ in
-            for item in range {
-                let tg = item % tileGroups
-                var rest = item / tileGroups
-                let mb = rest % mBlocks; rest /= mBlocks
-                let entry = rest
-                let r0 = mb * mc, rows = min(mc, p.m - r0)
-                let t0 = tg * tileGroup, count = min(tileGroup, tiles - t0)
-                let aEntry = packedA + (entry * p.m + r0) * p.k
-                let bEntry = b + entry * p.bBatchStride + t0 * nr
-                let cEntry = c + entry * p.cBatchStride + r0 * p.ldc + t0 * nr
-                let rowTiles = (rows + mr - 1) / mr
-                var k0 = 0
-                while k0 < p.k {
-                    let kcb = min(kc, p.k - k0)
-                    for t in 0..<count {
-                        for tile in 0..<rowTiles {
-                            let (r, mrows) = rowTile(tile, of: rowTiles, rows: rows)
-                            gemmPacked(mrows, nr, kcb, aEntry + r * p.k + k0 * mrows, bEntry + k0 * p.ldb + t * nr, p.ldb, nil,
-                                       cEntry + r * p.ldc + t * nr, p.ldc, 1, nil, k0 == 0 ? 0 : 1, nil)
-                        }
+        for entry in entries {
+            let aEntry = packedA + (entry * m + rows.lowerBound) * k
+            let bEntry = b + entry * bBatchStride, cEntry = c + entry * cBatchStride + (rows.lowerBound - cRow0) * ldc
+            var k0 = 0
+            while k0 < k {
+                let kcb = min(kc, k - k0)
+                for t in tiles {
+                    for tile in 0..<rowTiles {
+                        let (r, mrows) = rowTile(tile, of: rowTiles, rows: rows.count)
+                        gemmPacked(mrows, nr, kcb, aEntry + r * k + k0 * mrows, bEntry + k0 * ldb + t * nr, ldb, nil,
+                                   cEntry + r * ldc + t * nr, ldc, 1, nil, k0 == 0 ? 0 : 1, nil)
                     }
-                    k0 += kcb
                 }
+                k0 += kcb
             }
         }
     }
