@@ -9,12 +9,16 @@ import CConvKitKernels
 /// 3. 36 GEMMs `M[k] = U[k] · V[k]` with the GEMM micro-kernel.
 /// 4. `y[tile] = Aᵀ M A + bias`.
 ///
+/// Layers whose tiles V and M would take ≥ 8 MiB run steps 2–4 per block of tile rows (and of
+/// output channels) in each thread's cache instead of over the whole layer (``Blocking``).
+///
 /// A dilated 3×3 correlation (dilation d, padding a multiple of d per axis) is d_H·d_W undilated
 /// ones: output rows `a + d·i` read only input rows `a + d·u`, so each phase (a, b) of the input is
 /// gathered into an image of its own, the phases run as one batch, and the outputs are scattered
 /// back (DeepLab's atrous 3×3 layers: 2.7× fewer multiplies than the direct sum).
 ///
-/// Forward only (gradients use the GEMM paths). Its rounding differs from direct summation; the
+/// Forward correlations only: the forward pass, and the input gradient of layers with many tiles
+/// as the correlation of the flipped weights (weight gradients use the GEMM paths). Its rounding differs from direct summation; the
 /// planner uses it only where the error stays within 2·10⁻⁴ of the reference (measured by the
 /// tests on the benchmark layers' channel counts).
 struct WinogradConvolution {
