@@ -616,6 +616,63 @@ void CK_NAME(max3x3)(const float *src, long h, long w, long stride, long top, lo
     else ck_window3x3(1, 1, src, h, w, top, 0, init, oh, ow, out);
 }
 
+/// Lane numbers 0, 1, …, CK_VW − 1.
+CK_INLINE ck_vi ck_lanes(void) {
+#if CK_VW == 4
+    return (ck_vi){0, 1, 2, 3};
+#elif CK_VW == 8
+    return (ck_vi){0, 1, 2, 3, 4, 5, 6, 7};
+#else
+    return (ck_vi){0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+#endif
+}
+
+/// 2 × 2 max pooling at stride 2 without padding straight from an h × w plane (oh ≤ h / 2,
+/// ow ≤ w / 2): out[oy·ow + ox] is the maximum of input (2·oy + a, 2·ox + b) over (a, b) in
+/// row-major order by PyTorch's rule (ck_max_step from −∞, the first tap's index if none is
+/// taken); indices[oy·ow + ox] (int64, may be NULL) is its plane index.
+void CK_NAME(max2x2)(const float *src, long w, long oh, long ow, float *out, int64_t *indices) {
+    for (long oy = 0; oy < oh; oy++) {
+        const float *r0 = src + 2 * oy * w, *r1 = r0 + w;
+        float *o = out + oy * ow;
+        int64_t *ind = indices ? indices + oy * ow : 0;
+        // Whole vectors; the last one ends at ow (overlapping the one before: the same results).
+        for (long next = 0; ow >= CK_VW && next < ow; next += CK_VW) {
+            const long ox = next + CK_VW <= ow ? next : ow - CK_VW;
+            const ck_vf a0 = ck_load(r0 + 2 * ox), b0 = ck_load(r0 + 2 * ox + CK_VW);
+            const ck_vf a1 = ck_load(r1 + 2 * ox), b1 = ck_load(r1 + 2 * ox + CK_VW);
+            const ck_vf tap[4] = {CK_EVENS(a0, b0), CK_ODDS(a0, b0), CK_EVENS(a1, b1), CK_ODDS(a1, b1)};
+            ck_vf best = ck_splat(-__builtin_inff());
+            ck_vi which = (ck_vi)0;
+            for (int t = 0; t < 4; t++) {
+                const ck_vi take = (tap[t] > best) | (tap[t] != tap[t]);
+                best = (ck_vf)(((ck_vi)tap[t] & take) | ((ck_vi)best & ~take));
+                which = ((ck_vi)t & take) | (which & ~take);
+            }
+            ck_store(o + ox, CK_UNPAIR(best));
+            if (ind) {
+                // Plane index 2·oy·w + 2·(ox + lane) + (tap / 2)·w + tap % 2 (planes < 2³¹ floats).
+                const ck_vi tap_id = CK_UNPAIR(which);
+                const ck_vi idx = (ck_vi)(int32_t)(2 * oy * w + 2 * ox) + 2 * ck_lanes() + (tap_id >> 1) * (ck_vi)(int32_t)w + (tap_id & 1);
+                *(ck_vlu *)(ind + ox) = __builtin_convertvector(idx, ck_vl);
+            }
+        }
+        // Rows narrower than a vector, one output at a time.
+        for (long ox = 0; ow < CK_VW && ox < ow; ox++) {
+            const float tap[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};
+            float best = -__builtin_inff();
+            int which = 0;
+            for (int t = 0; t < 4; t++) {
+                const int take = tap[t] > best || tap[t] != tap[t];
+                best = take ? tap[t] : best;
+                which = take ? t : which;
+            }
+            o[ox] = best;
+            if (ind) ind[ox] = (2 * oy + (which >> 1)) * w + 2 * ox + (which & 1);
+        }
+    }
+}
+
 CK_INLINE float ck_hsum(ck_vf v) {
     float lanes[CK_VW];
     ck_store(lanes, v);
@@ -937,6 +994,7 @@ const ck_kernels CK_NAME(table) = {
     .window_sum = CK_NAME(window_sum),
     .depthwise3x3 = CK_NAME(depthwise3x3),
     .max3x3 = CK_NAME(max3x3),
+    .max2x2 = CK_NAME(max2x2),
     .window_dot = CK_NAME(window_dot),
     .max_pool = CK_NAME(max_pool),
     .winograd_weights = CK_NAME(winograd_weights),

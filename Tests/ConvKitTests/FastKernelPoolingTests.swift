@@ -51,6 +51,11 @@ struct FastKernelPoolingTests {
             Case(input: [1, 2, 7, 33], kernel: 3, stride: 2, padding: 1, ceilMode: true),
             Case(input: [1, 2, 5, 8], kernel: 3, stride: 1, padding: 1),
             Case(input: [1, 2, 4, 17], kernel: 3, stride: 1, padding: 1),
+            // 2 × 2 windows at stride 2 read in place: output widths at and around one and two
+            // vectors, odd input sizes (the last row and column dropped), ceil mode (not in place).
+            Case(input: [1, 2, 4, 16], kernel: 2), Case(input: [1, 2, 5, 34], kernel: 2), Case(input: [2, 3, 7, 65], kernel: 2),
+            Case(input: [1, 2, 6, 7], kernel: 2), Case(input: [2, 2, 26, 26], kernel: 2),
+            Case(input: [1, 2, 5, 33], kernel: 2, ceilMode: true),
             Case(max: false, input: [1, 3, 56, 56], kernel: 3, stride: 2, padding: 1),
             Case(max: false, input: [2, 2, 9, 33], kernel: 2),
             Case(max: false, input: [1, 2, 17, 65], kernel: 3, stride: 1, padding: 1, countIncludePad: false),
@@ -113,9 +118,16 @@ struct FastKernelPoolingTests {
         // NaNs (the last one in a window wins), ties, and windows that are all −∞.
         for (i, v) in [(3, Float.nan), (4, 0.5), (5, 0.5), (27, .nan), (29, .nan), (60, .infinity)] { x.withUnsafeMutableBufferPointer { $0[i] = v } }
         x.withUnsafeMutableBufferPointer { p in for i in 180..<260 { p[i] = -.infinity } }
+        // The same values in planes wide enough for whole vectors of 2 × 2 windows (16 lanes).
+        var wide: Tensor<Float> = rng.tensor([1, 2, 6, 40])
+        for (i, v) in [(3, Float.nan), (4, 0.5), (5, 0.5), (43, .nan), (44, .nan), (45, 2), (120, .infinity)] {
+            wide.withUnsafeMutableBufferPointer { $0[i] = v }
+        }
+        wide.withUnsafeMutableBufferPointer { p in for i in 240..<330 { p[i] = -.infinity } }
         for isa in Runtime.availableInstructionSets {
             try Self.check(Case(input: x.shape, kernel: 3, stride: 2, padding: 1), x, isa: isa, threads: 2)
             try Self.check(Case(input: x.shape, kernel: 2), x, isa: isa, threads: 2)
+            try Self.check(Case(input: wide.shape, kernel: 2), wide, isa: isa, threads: 2)
         }
     }
 

@@ -65,6 +65,13 @@ typedef void (*ck_depthwise3x3_fn)(const float *src, long h, long w, long stride
 /// rule (a later tap replaces the maximum if larger, or NaN).
 typedef void (*ck_max3x3_fn)(const float *src, long h, long w, long stride, long top, long oh, long ow, float *out);
 
+/// 2 × 2 max pooling at stride 2 without padding straight from a plane of width w (oh, ow at most
+/// half its height and width): out[oy·ow + ox] = the maximum of input rows 2·oy, 2·oy + 1 and columns
+/// 2·ox, 2·ox + 1 in row-major order by PyTorch's rule (a later tap replaces the maximum if larger,
+/// or NaN; from −∞ at the first tap), and indices[oy·ow + ox] (int64, may be NULL) its plane index
+/// (planes of fewer than 2³¹ floats).
+typedef void (*ck_max2x2_fn)(const float *src, long w, long oh, long ow, float *out, int64_t *indices);
+
 /// Depthwise weight gradient over the same kind of source:
 ///   grad[t] += Σ_{j < count} g[j] · src[off[t] + j]
 /// with g on the same grid (zero in dropped columns) and readable, zero, up to count rounded up to
@@ -142,6 +149,7 @@ typedef struct ck_kernels {
     ck_window_sum_fn window_sum;
     ck_depthwise3x3_fn depthwise3x3;
     ck_max3x3_fn max3x3;
+    ck_max2x2_fn max2x2;
     ck_window_dot_fn window_dot;
     ck_max_pool_fn max_pool;
     ck_winograd_weights_fn winograd_weights;

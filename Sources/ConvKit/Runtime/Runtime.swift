@@ -93,6 +93,19 @@ struct KernelTable {
     }
 
     var isa: InstructionSet { InstructionSet(rawValue: Int(table.pointee.isa)) ?? .portable }
+
+    /// This level and the available ones below it, best first: for rows too short for this level's
+    /// vectors, a narrower level's kernels (same results for the max kernels; the depthwise sums
+    /// keep their tap order).
+    var levels: [KernelTable] {
+        [self] + Runtime.availableInstructionSets.reversed().filter { $0 < isa }.map(KernelTable.init)
+    }
+
+    /// The first of ``levels`` whose vectors hold at most `count` floats (the narrowest if none).
+    static func widest(atMost count: Int, below kernels: KernelTable) -> KernelTable {
+        let levels = kernels.levels
+        return levels.first { $0.vw <= count } ?? levels.last ?? kernels
+    }
     /// GEMM tile rows (A) and columns (B), and floats per vector.
     var mr: Int { table.pointee.mr }
     var nr: Int { table.pointee.nr }
@@ -106,6 +119,7 @@ struct KernelTable {
     var windowSum: ck_window_sum_fn { table.pointee.window_sum }
     var depthwise3x3: ck_depthwise3x3_fn { table.pointee.depthwise3x3 }
     var max3x3: ck_max3x3_fn { table.pointee.max3x3 }
+    var max2x2: ck_max2x2_fn { table.pointee.max2x2 }
     var windowDot: ck_window_dot_fn { table.pointee.window_dot }
     var maxPool: ck_max_pool_fn { table.pointee.max_pool }
     var winogradWeights: ck_winograd_weights_fn { table.pointee.winograd_weights }
