@@ -848,11 +848,11 @@ CK_INLINE void ck_wino_g(const ck_vf g[3], ck_vf o[6]) {
 void CK_NAME(winograd_weights)(const float *w, long pairs, float *u, long pair_stride, long u_stride) {
     for (long p = 0; p < pairs; p += CK_VW) {
         const long n = pairs - p < CK_VW ? pairs - p : CK_VW;
+        // Lane by lane into registers (a stack array read back as vectors stalls on store forwarding).
         ck_vf g[9];
-        for (long i = 0; i < 9; i++) {
-            float lanes[CK_VW] = {0};
-            for (long l = 0; l < n; l++) lanes[l] = w[(p + l) * 9 + i];
-            g[i] = ck_load(lanes);
+        for (long i = 0; i < 9; i++) g[i] = ck_splat(0.0f);
+        for (long l = 0; l < n; l++) {
+            for (long i = 0; i < 9; i++) g[i][l] = w[(p + l) * 9 + i];
         }
         // tmp = G g (6×3), then U = tmp Gᵀ (6×6).
         ck_vf tmp[6][3];

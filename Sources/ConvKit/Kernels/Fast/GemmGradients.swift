@@ -63,10 +63,16 @@ struct GemmGradients {
             let kPhase = p.k
             let taps = phase.taps.map { $0.kh * s.kW + $0.kw }
             BufferCache.shared.with(max(s.groups * cig * kPhase, 1)) { packed in
-                forEachRowPanel(entries: s.groups, m: cig, mc: p.rowBlock(kernels), mr: kernels.mr, grain: 2) { g, row, h in
+                let everyTap = area > 1 && taps == Array(0..<area), transpose = kernels.transposeOut
+                forEachRowPanel(entries: s.groups, m: cig, mc: p.rowBlock(kernels), mr: kernels.mr, grain: 2) { g, row, h, _ in
                     let panel = packed + (g * cig + row) * kPhase
                     for co in 0..<mg {
                         let block = w + ((g * mg + co) * cig + row) * area   // w[co, row ..< row + h, :]
+                        if everyTap {
+                            // dst(t)[i] = block[i·area + t] for every tap: one transposition.
+                            transpose(block, area, h, area, panel + co * h, mg * h, nil)
+                            continue
+                        }
                         for (t, tap) in taps.enumerated() {
                             let dst = panel + (t * mg + co) * h
                             for i in 0..<h { dst[i] = block[i * area + tap] }

@@ -91,7 +91,7 @@ struct IndirectGemm {
     /// Packs A (`a`, as described above) into the panels `run(packedA:…)` reads.
     func packA(_ a: UnsafePointer<Float>, kernels: KernelTable, into packed: UnsafeMutablePointer<Float>) {
         packRowPanels(a, lda: lda, aStride: aGroupStride, entries: groups, m: m, k: k, mc: rowBlock(kernels),
-                      mr: kernels.mr, into: packed)
+                      kernels: kernels, into: packed)
     }
 
     /// Runs the problem, packing A first.
@@ -237,23 +237,21 @@ func rowTile(_ index: Int, of tiles: Int, rows: Int) -> (Int, Int) {
 /// `⌈rows/mr⌉` nearly equal row tiles; the tile starting at row R with h rows holds
 /// `A[R + i, k]` at `R·k + k·h + i` (entry `e` at `e·m·k`). In parallel over tiles.
 func packRowPanels(_ a: UnsafePointer<Float>, lda: Int, aStride: Int, entries: Int, m: Int, k: Int,
-                   mc: Int, mr: Int, into packed: UnsafeMutablePointer<Float>) {
-    forEachRowPanel(entries: entries, m: m, mc: mc, mr: mr, grain: 4) { e, row, height in
-        let src = a + e * aStride + row * lda
-        let dst = packed + e * m * k + row * k
-        for kk in 0..<k {
-            for i in 0..<height { dst[kk * height + i] = src[i * lda + kk] }
-        }
+                   mc: Int, kernels: KernelTable, into packed: UnsafeMutablePointer<Float>) {
+    let transpose = kernels.transposeOut
+    forEachRowPanel(entries: entries, m: m, mc: mc, mr: kernels.mr, grain: 4) { e, row, height, _ in
+        // dst[kk·height + i] = src[i·lda + kk], in 4 × 4 blocks.
+        transpose(a + e * aStride + row * lda, lda, height, k, packed + e * m * k + row * k, height, nil)
     }
 }
 
-/// Calls `body(entry, firstRow, height)` for every row tile of the packed layout of
-/// ``packRowPanels(_:lda:aStride:entries:m:k:mc:mr:into:)`` (blocks of `mc` rows, each cut into
+/// Calls `body(entry, firstRow, height, scratch)` for every row tile of the packed layout of
+/// ``packRowPanels(_:lda:aStride:entries:m:k:mc:kernels:into:)`` (blocks of `mc` rows, each cut into
 /// nearly equal tiles of at most `mr`), in parallel: the one walk every packer of A panels shares.
-func forEachRowPanel(entries: Int, m: Int, mc: Int, mr: Int, grain: Int, _ body: (Int, Int, Int) -> Void) {
+func forEachRowPanel(entries: Int, m: Int, mc: Int, mr: Int, grain: Int, _ body: (Int, Int, Int, Scratch) -> Void) {
     let mBlocks = (m + mc - 1) / mc
     let tilesPerBlock = (mc + mr - 1) / mr
-    parallelFor(entries * mBlocks * tilesPerBlock, grain: grain) { range, _ in
+    parallelFor(entries * mBlocks * tilesPerBlock, grain: grain) { range, scratch in
         for item in range {
             let tile = item % tilesPerBlock, rest = item / tilesPerBlock
             let mb = rest % mBlocks, e = rest / mBlocks
@@ -261,7 +259,7 @@ func forEachRowPanel(entries: Int, m: Int, mc: Int, mr: Int, grain: Int, _ body:
             let tiles = (rows + mr - 1) / mr
             guard tile < tiles else { continue }
             let (first, height) = rowTile(tile, of: tiles, rows: rows)
-            body(e, r0 + first, height)
+            body(e, r0 + first, height, scratch)
         }
     }
 }

@@ -93,12 +93,16 @@ struct WinogradConvolution {
     private func withPreparedWeights(_ w: UnsafePointer<Float>, rowBlock: Int, kernels: KernelTable, weightStorage: [Float]?,
                                      _ body: (UnsafePointer<Float>) -> Void) {
         let cin = shape.inChannels, cout = shape.outChannels, count = 36 * cout * cin
-        let weights = kernels.winogradWeights
+        let weights = kernels.winogradWeights, transpose = kernels.transposeOut
         func transform(into packed: UnsafeMutablePointer<Float>) {
-            forEachRowPanel(entries: 1, m: cout, mc: rowBlock, mr: kernels.mr, grain: 1) { _, row, h in
-                for i in 0..<h {
-                    weights(w + (row + i) * cin * 9, cin, packed + row * cin + i, h, cout * cin)
-                }
+            // Per row tile: T[k][i][c_in] with whole-vector stores, then each T[k] transposed into
+            // the panel (scattered scalar stores straight into the panels were 3× slower).
+            forEachRowPanel(entries: 1, m: cout, mc: rowBlock, mr: kernels.mr, grain: 1) { _, row, h, scratch in
+                scratch.reset()
+                scratch.reserve(floats: 36 * h * cin)
+                let t = scratch.floats(36 * h * cin)
+                for i in 0..<h { weights(w + (row + i) * cin * 9, cin, t + i * cin, 1, h * cin) }
+                for k in 0..<36 { transpose(t + k * h * cin, cin, h, cin, packed + k * cout * cin + row * cin, h, nil) }
             }
         }
         if let weightStorage {
@@ -293,7 +297,7 @@ struct WinogradConvolution {
 }
 
 /// `C[b] = A[b] · B[b]` for the 36 Winograd entries: `A[b]` the transformed weights (`m × k`,
-/// packed in row panels as ``packRowPanels(_:lda:aStride:entries:m:k:mc:mr:into:)`` lays them out
+/// packed in row panels as ``packRowPanels(_:lda:aStride:entries:m:k:mc:kernels:into:)`` lays them out
 /// with `mc = rowBlock`), `B[b]` the input tiles (row-major `k × n`, `n` a multiple of NR), `C[b]`
 /// rows `ldc = n` apart. K blocks outermost; each element is one chain of fused multiply-adds in
 /// k order, so results do not depend on the blocking.
