@@ -103,6 +103,7 @@ struct KernelTable {
 
     /// The first of ``levels`` whose vectors hold at most `count` floats (the narrowest if none).
     static func widest(atMost count: Int, below kernels: KernelTable) -> KernelTable {
+        if kernels.vw <= count { return kernels }
         let levels = kernels.levels
         return levels.first { $0.vw <= count } ?? levels.last ?? kernels
     }
