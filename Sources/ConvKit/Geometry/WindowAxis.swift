@@ -36,6 +36,11 @@ struct WindowAxis: Sendable {
         tapIndex = []
         position = []
         paddedExtent = []
+        // Every plan builds these tables: reserved once rather than grown (a plan's largest cost).
+        start.reserveCapacity(output + 1)
+        tapIndex.reserveCapacity(output * kernel)
+        position.reserveCapacity(output * kernel)
+        paddedExtent.reserveCapacity(output)
         for o in 0..<output {
             let first = o * stride - padLow
             for k in 0..<kernel {
