@@ -54,9 +54,8 @@ public enum Runtime {
     }
 
     /// The levels this build can use on this CPU, worst first.
-    public static var availableInstructionSets: [InstructionSet] {
+    public static let availableInstructionSets: [InstructionSet] =
         InstructionSet.allCases.filter { ck_kernels_for(Int32($0.rawValue)) != nil }
-    }
 
     /// The kernel table of the current level.
     static var kernels: KernelTable { KernelTable(instructionSet) }
@@ -94,18 +93,22 @@ struct KernelTable {
 
     var isa: InstructionSet { InstructionSet(rawValue: Int(table.pointee.isa)) ?? .portable }
 
-    /// This level and the available ones below it, best first: for rows too short for this level's
-    /// vectors, a narrower level's kernels (same results for the max kernels; the depthwise sums
-    /// keep their tap order).
-    var levels: [KernelTable] {
-        [self] + Runtime.availableInstructionSets.reversed().filter { $0 < isa }.map(KernelTable.init)
+    /// The first of this level and the available ones below it (best first) that `fits`: for rows
+    /// too short for this level's vectors, a narrower level's kernels (the same results for the max
+    /// kernels; the depthwise sums keep their tap order).
+    func firstLevel(where fits: (KernelTable) -> Bool) -> KernelTable? {
+        if fits(self) { return self }
+        for level in Runtime.availableInstructionSets.reversed() where level < isa {
+            let table = KernelTable(level)
+            if fits(table) { return table }
+        }
+        return nil
     }
 
-    /// The first of ``levels`` whose vectors hold at most `count` floats (the narrowest if none).
+    /// The first level from `kernels` down whose vectors hold at most `count` floats (the
+    /// portable level's if none does).
     static func widest(atMost count: Int, below kernels: KernelTable) -> KernelTable {
-        if kernels.vw <= count { return kernels }
-        let levels = kernels.levels
-        return levels.first { $0.vw <= count } ?? levels.last ?? kernels
+        kernels.firstLevel { $0.vw <= count } ?? KernelTable(.portable)
     }
     /// GEMM tile rows (A) and columns (B), and floats per vector.
     var mr: Int { table.pointee.mr }

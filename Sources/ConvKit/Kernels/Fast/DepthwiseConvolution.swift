@@ -49,7 +49,7 @@ struct DepthwiseConvolution {
     /// widest level below it whose vectors do (AVX2's 8 floats for the 14 × 14 maps of MobileNets
     /// on an AVX-512 CPU, where a padded copy would cost more than the narrower vectors), or nil.
     static func inPlaceKernels(_ s: ConvShape2D, _ kernels: KernelTable) -> KernelTable? {
-        readsInPlace(s, vw: kernels.vw) ? kernels : kernels.levels.first { readsInPlace(s, vw: $0.vw) }
+        kernels.firstLevel { readsInPlace(s, vw: $0.vw) }
     }
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
