@@ -67,7 +67,7 @@ struct PositionRowsGemm {
 
     /// Runs the problem with Wᵀ packed by ``packWeights(_:kernels:into:)``; `dst` is NCHW.
     ///
-    /// Work items are (image, block of ≤ 16 row tiles, group of column tiles); an item's Cᵀ block
+    /// Work items are (image, block of ≤ 64 rows, group of column tiles); an item's Cᵀ block
     /// lives in scratch from the bias to its transposition into NCHW (with the fused activation). Within
     /// an item the K blocks are outermost, so the block's taps of A stay in L1 for every column tile.
     func run(packedWeights: UnsafePointer<Float>, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
@@ -77,15 +77,20 @@ struct PositionRowsGemm {
         let perImage = p.gridH * p.validW
         guard p.batch > 0, perImage > 0 else { return }
         let tilesPerImage = (perImage + mr - 1) / mr
-        // Items: (image, block of ≤ 16 row tiles) × groups of column tiles, about four per thread.
+        // Items: (image, block of ≤ 64 rows) × groups of column tiles, about four per thread. Row
+        // blocks of ≤ 64 rows, not 128: their taps of A stay in L1 over K blocks of 128 taps (below),
+        // and more items balance better (measured, 2 threads: 3×3 128 stride 2 at 56² 1.25–1.29 →
+        // 1.20–1.22 ms, 128→256 stride 2 at 28² 0.72–0.74 → 0.67–0.70 ms, 1×1 256→512 stride 2
+        // 0.39–0.41 → 0.37–0.39 ms; minima of 5–8 alternating rounds).
         let columnTiles = (p.m + nr - 1) / nr, threads = Runtime.threadCount
+        let tilesPerBlock = max(1, 64 / mr)
         func columnGroups(_ blocks: Int) -> Int {
             min(columnTiles, max(1, (4 * threads + p.batch * blocks - 1) / (p.batch * blocks)))
         }
         // One or two more blocks if that gives every thread as many items (9 items on 2 threads
         // leave one thread idle a ninth of the time; 10 do not). Not more than needed: each row
         // block reads all of its column tiles' weights.
-        var blocksPerImage = (tilesPerImage + 15) / 16
+        var blocksPerImage = (tilesPerImage + tilesPerBlock - 1) / tilesPerBlock
         for extra in 0..<threads where blocksPerImage + extra <= tilesPerImage
             && p.batch * (blocksPerImage + extra) * columnGroups(blocksPerImage + extra) % threads == 0 {
             blocksPerImage += extra
@@ -93,13 +98,13 @@ struct PositionRowsGemm {
         }
         let rowItems = p.batch * blocksPerImage, columnGroups = columnGroups(blocksPerImage)
         let perGroup = (columnTiles + columnGroups - 1) / columnGroups
-        // K blocks of ≤ 64 taps: a block's taps of the item's rows (each tap a run of a different
-        // plane row) stay in L1 while every column tile passes over them. Items of ≤ 64 rows (small
-        // maps, ResNet's last stages) take blocks of ≤ 256 taps: fewer, longer kernel calls
-        // (measured, 1 thread: 512→512 at 7×7 4.24 → 3.94 ms, 256→512 stride 2 at 14×14 2.29 →
-        // 1.93 ms, LeNet conv2 3.98 → 3.57 ms; at 96 rows, 3×3 128 stride 2 2.92 → 3.23 ms).
+        // K blocks of ≤ 4096 / NR taps (128 with AVX-512's 32-wide tiles, 256 with 16): a block's
+        // taps of the item's ≤ 64 rows (each tap a run of a different plane row) stay in L1 while
+        // every column tile passes over them, in few, long kernel calls (measured, 1 thread, against
+        // blocks of 64 taps: 512→512 at 7×7 4.24 → 3.94 ms, 256→512 stride 2 at 14×14 2.29 → 1.93 ms,
+        // LeNet conv2 3.98 → 3.57 ms).
         let rowsPerItem = (tilesPerImage + blocksPerImage - 1) / blocksPerImage * mr
-        let kc = IndirectGemm.blockDepth(k: p.k, nr: rowsPerItem <= 64 ? nr : 4 * nr)
+        let kc = IndirectGemm.blockDepth(k: p.k, nr: nr)
         let gemmTaps = kernels.gemmTaps, transposeOut = kernels.transposeOut
         // The bias over whole column tiles (zero past m): each row of Cᵀ starts as a copy of it.
         var biasRow = [Float](repeating: 0, count: columnTiles * nr)
@@ -109,9 +114,9 @@ struct PositionRowsGemm {
             let offsets = offsets.baseAddress!, biasRow = biasRow.baseAddress!
             parallelFor(rowItems * columnGroups) { range, scratch in
                 scratch.reset()
-                scratch.reserve(floats: 16 * mr * perGroup * nr)
-                let c = scratch.floats(16 * mr * perGroup * nr)
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: 16 * mr) { rowOffsets in
+                scratch.reserve(floats: rowsPerItem * perGroup * nr)
+                let c = scratch.floats(rowsPerItem * perGroup * nr)
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: rowsPerItem) { rowOffsets in
                     for item in range {
                         let cg = item % columnGroups, rowItem = item / columnGroups
                         let n = rowItem / blocksPerImage, block = rowItem % blocksPerImage
