@@ -11,6 +11,7 @@
 #define CK_FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
 #define CK_TABLE_NAME "avx512"
 #define CK_TABLE_ISA CK_ISA_AVX512
+#define CK_WINDOW_PAIRS 1
 #include "KernelTemplate.h"
 #pragma clang attribute pop
 
