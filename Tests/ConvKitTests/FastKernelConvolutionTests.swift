@@ -404,13 +404,18 @@ struct PositionRowsGemmTests {
     @Test("chosen for small maps with many channels, and bitwise equal to the usual orientation")
     func sameAsUsual() throws {
         let kernels = Runtime.kernels
-        // Small maps, images in one row block, stride phases, a 1×1, and large maps of several row
-        // blocks per image (32, 5×5; 64 from 3 channels, 7×7 stride 2), and a partial column tile (40).
-        for (input, outChannels, k, stride) in [([1, 64, 7, 7], 64, 3, 1), ([3, 8, 13, 13], 96, 3, 2), ([1, 8, 7, 7], 64, 1, 1),
-                                                ([2, 8, 40, 40], 32, 5, 1), ([1, 3, 45, 45], 64, 7, 2), ([2, 8, 4, 4], 40, 3, 1)] {
+        // Small maps, images in one row block, strides, a 1×1, and large maps of several row blocks
+        // per image (32, 5×5; 64 from 3 channels, 7×7 stride 2), and a partial column tile (40).
+        // Without padding the planes are read in place (3×3 and 1×1 at stride 2; the last row and
+        // column of 14 × 14 unread); with it, from a padded copy (at 14 × 14 stride 2 cut short).
+        for (input, outChannels, k, stride, padding) in [([1, 64, 7, 7], 64, 3, 1, 1), ([3, 8, 13, 13], 96, 3, 2, 1),
+                                                         ([1, 8, 7, 7], 64, 1, 1, 0), ([2, 8, 40, 40], 32, 5, 1, 2),
+                                                         ([1, 3, 45, 45], 64, 7, 2, 3), ([2, 8, 4, 4], 40, 3, 1, 1),
+                                                         ([3, 8, 13, 13], 96, 3, 2, 0), ([2, 16, 14, 14], 64, 1, 2, 0),
+                                                         ([1, 8, 14, 14], 64, 3, 2, 0), ([2, 8, 14, 14], 64, 3, 2, 1)] {
             var rng = RandomGenerator(seed: 77)
             let plan = try ConvolutionPlan(spatialRank: 2, inputShape: input, weightShape: [outChannels, input[1], k, k], hasBias: true,
-                                           stride: Dims(integerLiteral: stride), padding: Padding(integerLiteral: k / 2))
+                                           stride: Dims(integerLiteral: stride), padding: Padding(integerLiteral: padding))
             let fast = try #require(plan.fast)
             let source = fast.forwardSource(nr: kernels.nr)
             let problem = fast.algorithm == .pointwise ? fast.pointwiseProblem() : fast.forwardProblem(source)

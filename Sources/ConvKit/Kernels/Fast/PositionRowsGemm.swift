@@ -9,7 +9,7 @@ import CConvKitKernels
 /// column tiles over a padded position grid and keeps as little as 77 % of them (49 positions of a
 /// 7 × 9 grid in 64 columns); here the positions are packed densely in MR-row tiles (49 in 54 rows)
 /// and the channels fill whole 16-wide tiles. The rows of X are read in place (each position a base
-/// offset into the phase-split source, each tap an offset from it); Wᵀ is packed into NR-wide panels
+/// offset into the source planes, each tap an offset from it); Wᵀ is packed into NR-wide panels
 /// once per weight tensor. Cᵀ goes through a scratch buffer and is transposed into NCHW (with the fused
 /// activation, if any).
 ///
@@ -17,6 +17,17 @@ import CConvKitKernels
 /// ``IndirectGemm``: the two orientations give bitwise-identical results, for any thread count.
 struct PositionRowsGemm {
     let problem: IndirectGemm
+    /// Where the taps of a position start: position (y, x) of image n at
+    /// `n·srcImageStride + y·rowStep + x·columnStep` of the source. By default the problem's grid
+    /// (`pitch`, 1); a strided correlation read from the unsplit planes steps by stride × pitch and
+    /// by the stride.
+    var rowStep: Int
+    var columnStep = 1
+
+    init(problem: IndirectGemm) {
+        self.problem = problem
+        rowStep = problem.pitch
+    }
 
     /// Positions of all images (the rows).
     private var positions: Int { problem.batch * problem.gridH * problem.validW }
@@ -72,7 +83,7 @@ struct PositionRowsGemm {
     /// an item the K blocks are outermost, so the block's taps of A stay in L1 for every column tile.
     func run(packedWeights: UnsafePointer<Float>, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
              bias: UnsafePointer<Float>?, activation: FusedActivation?, kernels: KernelTable) {
-        let p = problem
+        let p = problem, rowStep = rowStep, columnStep = columnStep
         let mr = kernels.mr, nr = kernels.nr
         let perImage = p.gridH * p.validW
         guard p.batch > 0, perImage > 0 else { return }
@@ -128,7 +139,7 @@ struct PositionRowsGemm {
                         let ldc = (ct1 - ct0) * nr, c0 = ct0 * nr, channels = min(p.m, ct1 * nr) - c0
                         let source = n * p.srcImageStride
                         for q in q0..<q1 {
-                            rowOffsets[q - q0] = source + (q / p.validW) * p.pitch + q % p.validW
+                            rowOffsets[q - q0] = source + (q / p.validW) * rowStep + q % p.validW * columnStep
                             copyFloats(biasRow + c0, c + (q - q0) * ldc, ldc)
                         }
                         var k0 = 0
