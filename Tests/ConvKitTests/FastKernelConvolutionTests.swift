@@ -280,6 +280,26 @@ struct FastKernelConvolutionTests {
         }
     }
 
+    @Test("Winograd takes a narrower level's GEMM tiles where the wide ones would be mostly padding")
+    func winogradLevel() throws {
+        guard Runtime.availableInstructionSets.contains(.avx512) else { return }
+        func shape(_ channels: Int, _ size: Int, dilation: Int = 1) -> ConvShape2D {
+            ConvShape2D(batch: 1, inChannels: channels, outChannels: channels, groups: 1, inH: size, inW: size, outH: size,
+                        outW: size, kH: 3, kW: 3, strideH: 1, strideW: 1, dilationH: dilation, dilationW: dilation,
+                        padTop: dilation, padLeft: dilation)
+        }
+        let wide = KernelTable(.avx512), narrow = KernelTable(.avx2)
+        // 16 tiles: 32 with AVX-512's 32-wide tiles, 16 with AVX2's.
+        #expect(WinogradConvolution.level(for: shape(256, 14), below: wide).isa == .avx2)
+        #expect(WinogradConvolution.level(for: shape(256, 14), below: narrow).isa == .avx2)
+        // 196 tiles: 224 against 208, not worth AVX2's less efficient tiles; 784: 800 against 784.
+        #expect(WinogradConvolution.level(for: shape(64, 56), below: wide).isa == .avx512)
+        #expect(WinogradConvolution.level(for: shape(128, 112), below: wide).isa == .avx512)
+        // DeepLab's phases (4 images of 17 × 17, fused): a block of 32 tiles of 256 channels overflows L2.
+        let phases = try #require(WinogradConvolution.phaseShape(shape(256, 33, dilation: 2)))
+        #expect(WinogradConvolution.level(for: phases, below: wide).isa == .avx2)
+    }
+
     @Test("fused Winograd passes (blocks of tile rows in the thread's cache) match the reference, bitwise for any thread count",
           arguments: [([2, 4, 240, 236], 5), ([1, 4, 112, 112], 72)])
     func fusedWinograd(_ input: [Int], _ outChannels: Int) throws {

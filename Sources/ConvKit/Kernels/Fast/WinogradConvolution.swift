@@ -66,7 +66,7 @@ struct WinogradConvolution {
                             activation: activation)
             return
         }
-        let s = shape
+        let s = shape, kernels = Self.level(for: s, below: kernels)
         let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4
         // The input split by phase of 4: 16 sub-planes of (tilesY + 1) × pitch per channel.
         let source = PhaseSplitSource(channels: 1, srcH: s.inH, srcW: s.inW, sy: 4, sx: 4, top: s.padTop, left: s.padLeft,
@@ -85,6 +85,28 @@ struct WinogradConvolution {
                 }
             }
         }
+    }
+
+    /// The kernels to run `s` with: `kernels`, or a narrower level below it (AVX2's 16-tile GEMM on an
+    /// AVX-512 CPU) where the wide GEMM tiles would compute ≥ 1.25× as many (padded) tiles, or where
+    /// the fused passes' block of one wide column tile (its input and output tiles) would overflow a
+    /// core's 1 MiB L2 and the narrower one's does not. Measured, 2 threads: 14×14×256 (16 tiles, 32
+    /// with AVX-512) 1.04 → 0.53 ms, DeepLab's dilated 33×33×256 4.84 → 4.08 ms; 56×56×64 (224 against
+    /// 208 tiles) and 112×112×128 were 14–17 % slower on AVX2's tiles, which are less efficient.
+    static func level(for s: ConvShape2D, below kernels: KernelTable) -> KernelTable {
+        func cost(_ table: KernelTable) -> (tiles: Int, overflows: Bool) {
+            // One thread: the choice must not depend on the thread count (nor does the tile count).
+            let blocking = Blocking(shape: s, nr: table.nr, mr: table.mr, threads: 1)
+            let groupRows = min(s.outChannels, 64)
+            return (blocking.paddedTiles, blocking.fuses && 36 * 4 * blocking.blockTiles * (s.inChannels + groupRows) > 1 << 20)
+        }
+        let wide = cost(kernels)
+        return kernels.firstLevel { table in
+            // Not the portable level: its FMAs are library calls.
+            guard table.isa != kernels.isa, table.isa != .portable else { return false }
+            let narrow = cost(table)
+            return 4 * wide.tiles >= 5 * narrow.tiles || wide.overflows && !narrow.overflows
+        } ?? kernels
     }
 
     /// Runs `body` with the weights transformed into the GEMM's packed row panels: U[k][c_out][c_in]
@@ -210,6 +232,8 @@ struct WinogradConvolution {
     /// 64 channels), smaller when there are too few tile blocks to keep every thread busy.
     struct Blocking {
         var blocks = 1, blockTiles = 0, rowBlock = 0
+        /// Tiles the GEMMs compute, padded to whole column tiles (per block when fused).
+        var paddedTiles = 0
         /// Whether the fused passes apply: the whole-layer passes' tiles (V and M) take ≥ 8 MiB,
         /// so they would stream through L3 or memory three times, and there are at least four tile
         /// blocks. Measured, 2 threads: 112×112×128 (29 MB of tiles) 7–11 % faster fused, a batch of
@@ -235,6 +259,7 @@ struct WinogradConvolution {
             blockTiles = best.tiles
             let wholeLayerTiles = padded(s.batch * tilesY * tilesX)
             fuses = s.batch * blocks >= 4 && 36 * 4 * (s.inChannels + s.outChannels) * wholeLayerTiles >= 8 << 20
+            paddedTiles = fuses ? s.batch * best.padded : wholeLayerTiles
             // At most `groupRows` channels a block, and enough items for about four per thread, in
             // whole row tiles.
             let tileBlocks = max(s.batch * blocks, 1)
