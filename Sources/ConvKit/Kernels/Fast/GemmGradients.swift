@@ -58,10 +58,32 @@ struct GemmGradients {
             p.dstOffset = phase.ry * s.inW + phase.rx
             p.dstY = s.strideH * s.inW
             p.dstX = s.strideW
-            // A[c_in, (tap, c_out)] = w[c_out, c_in, tap], built straight into the kernel's packed
-            // row-tile panels: for each output channel the panel's rows are one contiguous block of w.
             let kPhase = p.k
             let taps = phase.taps.map { $0.kh * s.kW + $0.kw }
+            if taps == Array(0..<area), PositionRowsGemm.isWorthwhile(p, kernels: kernels) {
+                // Turned around (input positions as rows; a stride-1 layer's one phase, every tap).
+                // Its Wᵀ panels: panel q holds A[q·NR + c, (tap, c_out)] = w[c_out, q·NR + c, tap]
+                // at (tap·mg + c_out)·NR + c, one transposition of w[c_out, q·NR ..< q·NR + NR, :] per
+                // (q, c_out); zero for c_in past the channels.
+                let turned = PositionRowsGemm(problem: p), nr = kernels.nr, transpose = kernels.transposeOut
+                let panels = (cig + nr - 1) / nr
+                BufferCache.shared.with(turned.packedWeightCount(kernels)) { packed in
+                    parallelFor(panels * mg, grain: 4) { items, _ in
+                        for item in items {
+                            let q = item / mg, co = item % mg, channels = min(nr, cig - q * nr)
+                            let panel = packed + q * kPhase * nr + co * nr
+                            if channels < nr {
+                                for t in 0..<area { fillFloats(panel + t * mg * nr, 0, nr) }
+                            }
+                            transpose(w + (co * cig + q * nr) * area, area, channels, area, panel, mg * nr, nil)
+                        }
+                    }
+                    turned.run(packedWeights: packed, src: buffer, dst: gx, bias: nil, activation: nil, kernels: kernels)
+                }
+                continue
+            }
+            // A[c_in, (tap, c_out)] = w[c_out, c_in, tap], built straight into the kernel's packed
+            // row-tile panels: for each output channel the panel's rows are one contiguous block of w.
             BufferCache.shared.with(max(s.groups * cig * kPhase, 1)) { packed in
                 let everyTap = area > 1 && taps == Array(0..<area), transpose = kernels.transposeOut
                 forEachRowPanel(entries: s.groups, m: cig, mc: p.rowBlock(kernels), mr: kernels.mr, grain: 2) { g, row, h, _ in
