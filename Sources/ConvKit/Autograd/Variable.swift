@@ -86,25 +86,31 @@ public enum Autograd {
 }
 
 extension Tensor<Float> {
-    /// Element-wise sum with a tensor of the same shape, eight lanes at a time; with `relu`,
-    /// `max(sum, 0)` in the same pass (NaN stays NaN).
+    /// Element-wise sum with a tensor of the same shape, eight lanes at a time, on the worker pool
+    /// in runs of ≥ 16 Ki elements; with `relu`, `max(sum, 0)` in the same pass (NaN stays NaN).
     func adding(_ other: Tensor, relu: Bool = false) -> Tensor {
+        let count = count
         let sum = [Float](unsafeUninitializedCapacity: count) { y, initialized in
             withUnsafeBufferPointer { a in
                 other.withUnsafeBufferPointer { b in
                     guard let a = a.baseAddress, let b = b.baseAddress, let y = y.baseAddress else { return }
-                    var i = 0
-                    while i + 8 <= count {
-                        let sum = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-                            + UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-                        UnsafeMutableRawPointer(y + i).storeBytes(of: relu ? sum.replacing(with: 0, where: sum .< 0) : sum,
-                                                                  as: SIMD8<Float>.self)
-                        i += 8
-                    }
-                    while i < count {
-                        let sum = a[i] + b[i]
-                        y[i] = relu && sum < 0 ? 0 : sum
-                        i += 1
+                    // Runs of whole 8-lane blocks; the last run takes the tail.
+                    let blocks = count / 8
+                    parallelFor(max(blocks, 1), grain: 2048) { range, _ in
+                        var i = range.lowerBound * 8
+                        let end = range.upperBound == max(blocks, 1) ? count : range.upperBound * 8
+                        while i + 8 <= end {
+                            let sum = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+                                + UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(y + i).storeBytes(of: relu ? sum.replacing(with: 0, where: sum .< 0) : sum,
+                                                                      as: SIMD8<Float>.self)
+                            i += 8
+                        }
+                        while i < end {
+                            let sum = a[i] + b[i]
+                            y[i] = relu && sum < 0 ? 0 : sum
+                            i += 1
+                        }
                     }
                 }
             }
