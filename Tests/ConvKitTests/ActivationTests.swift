@@ -23,6 +23,21 @@ struct ActivationTests {
         }
     }
 
+    @Test("residual sums (with and without the fused ReLU) are element-wise over several parallel runs and a tail")
+    func residualSums() throws {
+        // 5 · 16 389 elements: five runs of 16 Ki on the worker pool plus a ragged tail.
+        let count = 5 * 16389
+        let a = try Tensor(shape: [1, 5, 16389], scalars: (0..<count).map { Float(($0 * 7919) % 2001) / 100 - 10 })
+        let b = try Tensor(shape: [1, 5, 16389], scalars: (0..<count).map { Float(($0 * 104729) % 1999) / 100 - 10 })
+        let sum = try Variable(a).adding(Variable(b)).value
+        let fused = try Autograd.withNoGrad { try Variable(a).addingWithReLU(Variable(b)).value }
+        for i in 0..<count {
+            let expected = a.scalars[i] + b.scalars[i]
+            #expect(sum.scalars[i] == expected, "sum at \(i)")
+            #expect(fused.scalars[i] == max(expected, 0), "relu(sum) at \(i)")
+        }
+    }
+
     @Test("piecewise-linear activations match PyTorch's definitions at every breakpoint, NaN included",
           arguments: [Activation.relu6, .hardsigmoid, .hardswish, .leakyReLU(negativeSlope: 0.01), .leakyReLU(negativeSlope: 0.2)])
     func piecewiseLinear(_ activation: Activation) throws {
