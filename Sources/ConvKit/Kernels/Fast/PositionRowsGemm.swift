@@ -36,10 +36,12 @@ struct PositionRowsGemm {
     /// ``IndirectGemm`` on this one-group problem: dense positions in MR-row tiles and channels in
     /// NR-wide tiles, against grid positions (with the columns past the output row) in NR-wide
     /// tiles and channels in MR-row tiles. "Clearly" (by ``margin``) where the usual orientation
-    /// writes its tiles in place; where its grid has columns past the output row it scatters its
-    /// tiles through a buffer, as the turned one transposes them, and no less waste is enough
-    /// (measured, 2 threads: the 7×7 stride-2 stem 1.31 → 1.27 ms, 3×3 64 at 56² forced to GEMM
-    /// 1.46 → 1.28 ms).
+    /// writes its tiles in place, or where K is short (< 64 taps), so that the turned one's
+    /// transposition weighs more than the usual one's copies; where the usual grid has columns past
+    /// the output row (it scatters its tiles through a buffer) and K ≥ 64, no less waste is enough
+    /// (measured, 2 threads: ResNet's 7×7 stride-2 stem, 147 taps, 1.25 → 1.16 ms; 3×3 64 at 56²
+    /// forced to GEMM 1.46 → 1.28 ms; MobileNet's 3×3 stride-2 stem, 27 taps, 0.163 → 0.186 ms, so
+    /// not turned).
     static func isWorthwhile(_ problem: IndirectGemm, kernels: KernelTable) -> Bool {
         let mr = kernels.mr, nr = kernels.nr
         guard problem.groups == 1, problem.m > 0, problem.k > 0, problem.dstOffset == 0, problem.dstX == 1,
@@ -50,11 +52,11 @@ struct PositionRowsGemm {
         let grid = problem.gridH * problem.pitch
         let usual = Double(perImage) / Double(grid) * used(grid, nr) * used(problem.m, mr)
         let turned = used(perImage, mr) * used(problem.m, nr)
-        return turned >= usual + (problem.pitch == problem.validW ? margin : 0)
+        return turned >= usual + (problem.pitch == problem.validW || problem.k < 64 ? margin : 0)
     }
 
     /// How much more of the register tiles the turned GEMM must use to be chosen over an
-    /// in-place usual orientation.
+    /// in-place usual orientation (or one with short K).
     static let margin = 0.05
 
     /// Floats of the packed weights.
