@@ -65,20 +65,15 @@ struct PositionRowsGemm {
     }
 
     /// Packs Wᵀ (`a` of the problem: `[m, k]`, rows `lda` apart) into NR-wide panels: panel `t` holds
-    /// `W[t·NR + c, k]` at `t·k·NR + k·NR + c` (zero for channels past `m`).
+    /// `W[t·NR + c, k]` at `t·k·NR + k·NR + c` (zero for channels past `m`), one transposition per
+    /// panel.
     func packWeights(_ w: UnsafePointer<Float>, kernels: KernelTable, into packed: UnsafeMutablePointer<Float>) {
-        let nr = kernels.nr, m = problem.m, k = problem.k, lda = problem.lda
+        let nr = kernels.nr, m = problem.m, k = problem.k, lda = problem.lda, transpose = kernels.transposeOut
         parallelFor((m + nr - 1) / nr) { range, _ in
             for tile in range {
-                let panel = packed + tile * k * nr
-                for c in 0..<nr {
-                    let row = tile * nr + c
-                    if row < m {
-                        for kk in 0..<k { panel[kk * nr + c] = w[row * lda + kk] }
-                    } else {
-                        for kk in 0..<k { panel[kk * nr + c] = 0 }
-                    }
-                }
+                let panel = packed + tile * k * nr, channels = min(nr, m - tile * nr)
+                if channels < nr { fillFloats(panel, 0, k * nr) }
+                transpose(w + tile * nr * lda, lda, channels, k, panel, nr, nil)
             }
         }
     }
