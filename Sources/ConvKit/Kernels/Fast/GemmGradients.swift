@@ -131,6 +131,7 @@ struct GemmGradients {
         let gyTHandle = BufferCache.shared.acquire(s.batch * s.groups * positions * mgPad)
         defer { BufferCache.shared.release(gyTHandle) }
         let gyT = gyTHandle.pointer
+        let transpose = kernels.transposeOut
         parallelFor(s.batch * s.groups * s.outH) { range, _ in
             for item in range {
                 let ng = item / s.outH, oy = item % s.outH
@@ -138,12 +139,9 @@ struct GemmGradients {
                 for q in 0..<panels {
                     let dst = gyT + ((ng * panels + q) * positions + oy * pitch) * nr
                     let first = q * nr, count = min(mg, first + nr) - first
-                    // Position by position: each position's NR values are one contiguous store run.
-                    for j in 0..<s.outW {
-                        let out = dst + j &* nr, column = src + (first &* s.outPlane &+ j)
-                        for c in 0..<count { out[c] = column[c &* s.outPlane] }
-                        for c in count..<nr { out[c] = 0 }
-                    }
+                    // dst[j·NR + c] = ∂L/∂y[first + c][oy][j]: one transposition of the row's channels.
+                    if count < nr { fillFloats(dst, 0, s.outW * nr) }
+                    transpose(src + first * s.outPlane, s.outPlane, count, s.outW, dst, nr, nil)
                     fillFloats(dst + s.outW * nr, 0, (pitch - s.outW) * nr)
                 }
             }
