@@ -554,17 +554,22 @@ CK_INLINE void ck_window3x3_taps_s1(const float *row, long x, long w, ck_vf pad,
 /// ROWS output rows of ck_window3x3 at XN (1 or 2) column vectors x[0], x[1] at once: XN·ROWS
 /// independent chains of 9 dependent FMAs in flight. At stride 2 with 16-float vectors, whole-vector
 /// stores (measured 3–5 % faster than 4-float pieces on Zen 4; at stride 1, 0–3 % slower).
-enum { CK_WINDOW_ROWS = 3 };
 #ifndef CK_WINDOW_PAIRS
 #define CK_WINDOW_PAIRS 0
 #endif
+/// Output rows per pass: three (sharing input rows: two of seven at stride 2, four of five at
+/// stride 1; measured 10–20 % faster than two rows, and than four, which spill AVX2's registers);
+/// four at stride 1 with AVX-512's registers (six of six input rows shared; 56²×144 0.108 → 0.100 ms
+/// on one thread; at stride 2 four were 3 % slower).
+#define CK_WINDOW_ROWS(stride) (CK_WINDOW_PAIRS && (stride) == 1 ? 4 : 3)
+enum { CK_WINDOW_MAX_ROWS = 4 };
 
 CK_INLINE void ck_window3x3_step(const long STRIDE, const int MAX, const long XN, const float *const *rows,
                                  const long *x, long w, ck_vf pad, const ck_vf wv[9], float init, long count,
                                  float *line, long ow) {
-    enum { ROWS = CK_WINDOW_ROWS };
+    const long ROWS = CK_WINDOW_ROWS(STRIDE);
     const long span = STRIDE * (ROWS - 1) + 3;
-    ck_vf acc[2][ROWS];
+    ck_vf acc[2][CK_WINDOW_MAX_ROWS];
     for (long u = 0; u < XN; u++) {
         for (long r = 0; r < ROWS; r++) acc[u][r] = ck_splat(init);
     }
@@ -612,14 +617,13 @@ CK_INLINE void ck_window3x3(const long STRIDE, const int MAX, const float *src, 
         if (w < 2 * CK_VW) last = -1;
     }
     const long covered = last >= 0 ? last + CK_VW : 0;
-    // Three output rows at a time share input rows (two of seven at stride 2, four of five at
-    // stride 1; measured 10–20 % faster than two rows, and than four, which spill registers).
-    enum { ROWS = CK_WINDOW_ROWS };
+    // CK_WINDOW_ROWS output rows at a time share their input rows.
+    const long ROWS = CK_WINDOW_ROWS(STRIDE);
     for (long oy = 0; oy < oh; oy += ROWS) {
         const long count = oh - oy < ROWS ? oh - oy : ROWS, span = STRIDE * (ROWS - 1) + 3;
         const long iy0 = STRIDE * oy - top;
         // Input rows outside the plane, or only below the last output row, are skipped.
-        const float *rows[2 * (ROWS - 1) + 3];
+        const float *rows[2 * (CK_WINDOW_MAX_ROWS - 1) + 3];
         for (long j = 0; j < span; j++) {
             const long iy = iy0 + j;
             rows[j] = iy >= 0 && iy < h && j < STRIDE * (count - 1) + 3 ? src + iy * w : 0;
