@@ -303,7 +303,7 @@ struct FastKernelConvolutionTests {
     @Test("fused Winograd passes (blocks of tile rows in the thread's cache) match the reference, bitwise for any thread count",
           arguments: [([2, 4, 240, 236], 5), ([1, 4, 112, 112], 72)])
     func fusedWinograd(_ input: [Int], _ outChannels: Int) throws {
-        // Tiles of ≥ 8 MiB in whole-layer passes: 12 and 14 blocks of tile rows; 72 output channels
+        // Tiles of ≥ 2 MiB in whole-layer passes: 12 and 14 blocks of tile rows; 72 output channels
         // are cut into two channel blocks.
         var rng = RandomGenerator(seed: 24)
         let x: Tensor<Float> = rng.tensor(input)

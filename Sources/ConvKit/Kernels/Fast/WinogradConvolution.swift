@@ -9,7 +9,7 @@ import CConvKitKernels
 /// 3. 36 GEMMs `M[k] = U[k] · V[k]` with the GEMM micro-kernel.
 /// 4. `y[tile] = Aᵀ M A + bias`.
 ///
-/// Layers whose tiles V and M would take ≥ 8 MiB run steps 2–4 per block of tile rows (and of
+/// Layers whose tiles V and M would take ≥ 2 MiB run steps 2–4 per block of tile rows (and of
 /// output channels) in each thread's cache instead of over the whole layer (``Blocking``).
 ///
 /// A dilated 3×3 correlation (dilation d, padding a multiple of d per axis) is d_H·d_W undilated
@@ -234,11 +234,13 @@ struct WinogradConvolution {
         var blocks = 1, blockTiles = 0, rowBlock = 0
         /// Tiles the GEMMs compute, padded to whole column tiles (per block when fused).
         var paddedTiles = 0
-        /// Whether the fused passes apply: the whole-layer passes' tiles (V and M) take ≥ 8 MiB,
+        /// Whether the fused passes apply: the whole-layer passes' tiles (V and M) take ≥ 2 MiB,
         /// so they would stream through L3 or memory three times, and there are at least four tile
         /// blocks. Measured, 2 threads: 112×112×128 (29 MB of tiles) 7–11 % faster fused, a batch of
         /// 8 at 32×32×64 (9.4 MB) 18 %, DeepLab's dilated 33×33×256 (9.4 MB) 5–7 %; 56×56×64
-        /// (4 MB, in L3) 0–10 % slower, and with fewer blocks (14×14×256, 28×28×128) each thread
+        /// (4 MB) 0–3 % slower while L3 serves the whole-layer passes, but 1.8× faster (0.62 against
+        /// 1.13 ms) in this VM's long windows where it does not (ResNet-18: 13.8 → 14.0 ms, and
+        /// 18.7 → 17.9 ms in such a window). With fewer blocks (14×14×256, 28×28×128) each thread
         /// would stream all of a block's input tiles for every channel block (10–20 % slower).
         var fuses = false
 
@@ -258,7 +260,7 @@ struct WinogradConvolution {
             blocks = best.blocks
             blockTiles = best.tiles
             let wholeLayerTiles = padded(s.batch * tilesY * tilesX)
-            fuses = s.batch * blocks >= 4 && 36 * 4 * (s.inChannels + s.outChannels) * wholeLayerTiles >= 8 << 20
+            fuses = s.batch * blocks >= 4 && 36 * 4 * (s.inChannels + s.outChannels) * wholeLayerTiles >= 2 << 20
             paddedTiles = fuses ? s.batch * best.padded : wholeLayerTiles
             // At most `groupRows` channels a block, and enough items for about four per thread, in
             // whole row tiles.
