@@ -364,6 +364,67 @@ void CK_NAME(pad_plane)(const float *src, long h, long w, float *dst, long rows,
     }
 }
 
+/// The VW even and the VW odd lanes of a ++ b, in order.
+#if CK_VW == 4
+#define CK_EVEN_LANES(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
+#define CK_ODD_LANES(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
+#elif CK_VW == 8
+#define CK_EVEN_LANES(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+#define CK_ODD_LANES(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+#else
+#define CK_EVEN_LANES(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define CK_ODD_LANES(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#endif
+
+/// Each source row goes into a line whose pad columns are written once, then is split by two
+/// rounds of even/odd shuffles, VW columns of every phase per step (Swift's SIMD16 shuffles were
+/// lowered to 4-float pieces: the split took 12 % of a 56×56×64 Winograd layer). Two lines take
+/// turns, each row copied one row ahead of its split, so that the whole-vector loads do not wait
+/// for the copy's narrower stores (a failed store-to-load forward).
+__attribute__((no_builtin("memcpy", "memmove", "memset")))
+void CK_NAME(split4_rows)(const float *src, long h, long w, long py, long top, long left, float pad,
+                          float *dst, long sub_plane, long pitch, long r0, long r1) {
+    const long blocks = (pitch + CK_VW - 1) / CK_VW, total = 4 * CK_VW * blocks;
+    float lines[2 * total];
+    long first = left > 0 ? left : 0, end = left + w < total ? left + w : total;
+    if (first > total) first = total;
+    if (end < first) end = first;
+    for (long l = 0; l < 2; l++) {
+        ck_fill_run(lines + l * total, pad, first);
+        ck_fill_run(lines + l * total + end, pad, total - end);
+    }
+#define CK_SPLIT4_COPY(i)                                                                          \
+    do {                                                                                           \
+        const long row = 4 * (i) + py - top;                                                       \
+        if (row >= 0 && row < h) ck_copy_run(lines + ((i) & 1) * total + first, src + row * w + first - left, end - first); \
+    } while (0)
+    if (r0 < r1) CK_SPLIT4_COPY(r0);
+    for (long i = r0; i < r1; i++) {
+        if (i + 1 < r1) CK_SPLIT4_COPY(i + 1);
+        const long iy = 4 * i + py - top;
+        float *d = dst + i * pitch;
+        if (iy < 0 || iy >= h) {
+            for (long px = 0; px < 4; px++) ck_fill_run(d + px * sub_plane, pad, pitch);
+            continue;
+        }
+        const float *line = lines + (i & 1) * total;
+        for (long b = 0; b < blocks; b++) {
+            const float *p = line + 4 * CK_VW * b;
+            const ck_vf a0 = ck_load(p), a1 = ck_load(p + CK_VW), a2 = ck_load(p + 2 * CK_VW), a3 = ck_load(p + 3 * CK_VW);
+            const ck_vf even0 = CK_EVEN_LANES(a0, a1), odd0 = CK_ODD_LANES(a0, a1);
+            const ck_vf even1 = CK_EVEN_LANES(a2, a3), odd1 = CK_ODD_LANES(a2, a3);
+            const ck_vf phase[4] = {CK_EVEN_LANES(even0, even1), CK_EVEN_LANES(odd0, odd1),
+                                    CK_ODD_LANES(even0, even1), CK_ODD_LANES(odd0, odd1)};
+            const long j = b * CK_VW, n = pitch - j < CK_VW ? pitch - j : CK_VW;
+            for (long px = 0; px < 4; px++) {
+                if (n == CK_VW) ck_store(d + px * sub_plane + j, phase[px]);
+                else ck_store_partial(d + px * sub_plane + j, 1, phase[px], n);
+            }
+        }
+    }
+#undef CK_SPLIT4_COPY
+}
+
 #define CK_PACKED_CASE(n) \
     case n: ck_gemm_tile_packed(n, kc, a, b, ldb, boff, c, ldc, bias, accumulate, bounds); break;
 
@@ -1038,6 +1099,7 @@ const ck_kernels CK_NAME(table) = {
     .gemm_taps = CK_NAME(gemm_taps),
     .transpose_out = CK_NAME(transpose_out),
     .pad_plane = CK_NAME(pad_plane),
+    .split4_rows = CK_NAME(split4_rows),
     .window_sum = CK_NAME(window_sum),
     .depthwise3x3 = CK_NAME(depthwise3x3),
     .max3x3 = CK_NAME(max3x3),

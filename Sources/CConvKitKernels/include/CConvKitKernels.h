@@ -133,6 +133,13 @@ typedef void (*ck_transpose_out_fn)(const float *c, long ldc, long rows, long co
 typedef void (*ck_pad_plane_fn)(const float *src, long h, long w, float *dst, long rows, long pitch, long top,
                                 long left, float pad, int interior_only);
 
+/// Rows r0 ..< r1 of the four column phases of row phase `py` of an h × w plane split by phase of 4
+/// (Winograd's input split), sub-planes `sub_plane` apart, rows `pitch` apart:
+/// dst[px·sub_plane + i·pitch + j] = src[(4i + py − top)·w + 4j + px − left] inside the plane, `pad`
+/// everywhere else (`top`, `left` may be negative).
+typedef void (*ck_split4_rows_fn)(const float *src, long h, long w, long py, long top, long left, float pad,
+                                  float *dst, long sub_plane, long pitch, long r0, long r1);
+
 /// The kernels of one instruction-set level and its register tile.
 typedef struct ck_kernels {
     const char *name;   ///< "avx512", "avx2", "neon", "portable"
@@ -146,6 +153,7 @@ typedef struct ck_kernels {
     ck_gemm_taps_fn gemm_taps;
     ck_transpose_out_fn transpose_out;
     ck_pad_plane_fn pad_plane;
+    ck_split4_rows_fn split4_rows;
     ck_window_sum_fn window_sum;
     ck_depthwise3x3_fn depthwise3x3;
     ck_max3x3_fn max3x3;

@@ -120,6 +120,7 @@ struct KernelTable {
     var gemmTaps: ck_gemm_taps_fn { table.pointee.gemm_taps }
     var transposeOut: ck_transpose_out_fn { table.pointee.transpose_out }
     var padPlane: ck_pad_plane_fn { table.pointee.pad_plane }
+    var split4Rows: ck_split4_rows_fn { table.pointee.split4_rows }
     var windowSum: ck_window_sum_fn { table.pointee.window_sum }
     var depthwise3x3: ck_depthwise3x3_fn { table.pointee.depthwise3x3 }
     var max3x3: ck_max3x3_fn { table.pointee.max3x3 }

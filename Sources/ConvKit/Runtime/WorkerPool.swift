@@ -96,7 +96,7 @@ final class WorkerPool: @unchecked Sendable {
         let state = ck_enter_flush_denormals()
         defer { ck_restore_fp_state(state) }
         let helpers = min(threads, chunks) - 1
-        for arena in scratch.prefix(max(helpers, 0) + 1) { arena.memo = -1 }
+        for arena in scratch.prefix(max(helpers, 0) + 1) { arena.forget() }
         if helpers <= 0 {
             for c in 0..<chunks { body(c, scratch[0]) }
             return
@@ -185,11 +185,35 @@ final class Scratch: @unchecked Sendable {
     /// job's body may set it after filling the arena (reserved the same way in each chunk, so it
     /// does not move) and skip refilling it while it matches.
     var memo = -1
+    /// The rows of one image that a job's body has copied into the arena (``stage(image:rows:)``);
+    /// none at the start of every job.
+    private var staged = (image: -1, rows: 0..<0)
     private var base: UnsafeMutableRawPointer?
     private var capacity = 0   // bytes
     private var used = 0       // bytes handed out by `floats(_:)` since `reset()`
 
     deinit { base?.deallocate() }
+
+    /// For a job's body that copies rows of an image into the arena, each at its place (in a region
+    /// reserved the same way in each chunk): which of `rows` of `image` it still has to copy, after
+    /// what it copied before in this job (a run of rows that `rows` starts inside or right after is
+    /// kept and extended, so a thread's consecutive items copy their shared rows once); records them
+    /// as copied.
+    func stage(image: Int, rows: Range<Int>) -> Range<Int> {
+        if image == staged.image, staged.rows.lowerBound <= rows.lowerBound, rows.lowerBound <= staged.rows.upperBound {
+            let end = max(staged.rows.upperBound, rows.upperBound)
+            defer { staged.rows = staged.rows.lowerBound..<end }
+            return staged.rows.upperBound..<end
+        }
+        staged = (image, rows)
+        return rows
+    }
+
+    /// Starts a job: nothing memoised or staged.
+    func forget() {
+        memo = -1
+        staged = (-1, 0..<0)
+    }
 
     /// Forgets earlier regions (call at the start of each task that uses scratch).
     func reset() { used = 0 }

@@ -101,10 +101,10 @@ struct FastConvolution: Sendable {
 
     /// The forward correlation turned around (``PositionRowsGemm``). Its rows read the input planes
     /// unsplit, each position's taps starting `stride` columns and `stride` rows of the plane after its
-    /// neighbours': in place when no tap reaches the padding, else from a zero-padded copy (a plain
-    /// padded copy is cheaper than splitting by stride phase, and saves the copy when there is no
-    /// padding; measured, 1 thread: 3×3 128 stride 2 at 56² 2.29 → 2.20 ms, 1×1 256→512 stride 2 at 28²
-    /// 0.53 → 0.52 ms).
+    /// neighbours': in place when no tap reaches the padding, else from zero-padded rows that each
+    /// item stages in its thread's scratch (``PositionRowsGemm/Staging``; plain padded rows are cheaper
+    /// than splitting by stride phase, and save the copy when there is no padding; measured, 1 thread:
+    /// 3×3 128 stride 2 at 56² 2.29 → 2.20 ms, 1×1 256→512 stride 2 at 28² 0.53 → 0.52 ms).
     private func forwardPositionRows(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ storage: [Float]?,
                                      _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
                                      activation: FusedActivation?, kernels: KernelTable) {
@@ -118,14 +118,12 @@ struct FastConvolution: Sendable {
         var turned = PositionRowsGemm(problem: forwardProblem(planes))
         turned.rowStep = s.strideH * planes.pitch
         turned.columnStep = s.strideW
-        guard !inPlace else {
-            runPositionRows(turned, w, storage, src: x, dst: y, bias: bias, activation: activation, kernels: kernels)
-            return
+        if !inPlace {
+            turned.staging = PositionRowsGemm.Staging(planes: planes, rowStride: s.strideH,
+                                                      windowRows: (s.kH - 1) * s.dilationH + 1, plane: s.inPlane)
+            turned.problem.srcImageStride = s.inChannels * s.inPlane
         }
-        BufferCache.shared.with(planes.count(batch: s.batch)) { buffer in
-            planes.fill(buffer, from: x, batch: s.batch)
-            runPositionRows(turned, w, storage, src: buffer, dst: y, bias: bias, activation: activation, kernels: kernels)
-        }
+        runPositionRows(turned, w, storage, src: x, dst: y, bias: bias, activation: activation, kernels: kernels)
     }
 
     /// Runs a turned-around GEMM (``PositionRowsGemm``), its packed weights cached like A's.

@@ -24,6 +24,8 @@ struct PhaseSplitSource {
     var padValue: Float = 0
     /// The C copy of a single-phase (stride 1) channel: a plain copy, the same at every level.
     private let padPlane = Runtime.kernels.padPlane
+    /// The C split of a row phase by column phase of 4 (on a line of at most 4096 columns a phase).
+    private let split4Rows = Runtime.kernels.split4Rows
 
     var subPlane: Int { rows * pitch }
     var channelStride: Int { phaseY.count * phaseX.count * subPlane }
@@ -75,9 +77,15 @@ struct PhaseSplitSource {
 
     /// Fills the `channelStride` floats of one channel from its `srcH × srcW` plane (with
     /// `interiorOnly`, only the elements that come from the source; the rest must hold the pad value).
-    func fillChannel(_ dst: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>, interiorOnly: Bool = false) {
+    /// With `rows`, only those rows of every sub-plane, at their places (a work item copies just the
+    /// rows it reads: the input rows of its own outputs, which its thread wrote in the layer before
+    /// when that layer split its work by rows too).
+    func fillChannel(_ dst: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>, interiorOnly: Bool = false,
+                     rows: Range<Int>? = nil) {
+        let rows = rows ?? 0..<self.rows
         if sy == 1 && sx == 1 {
-            padPlane(plane, srcH, srcW, dst, rows, pitch, top, left, padValue, interiorOnly ? 1 : 0)
+            padPlane(plane, srcH, srcW, dst + rows.lowerBound * pitch, rows.count, pitch, top - rows.lowerBound, left, padValue,
+                     interiorOnly ? 1 : 0)
             return
         }
         let phases = phaseX.count
@@ -88,12 +96,13 @@ struct PhaseSplitSource {
             let base = dst + iy * phases * subPlane
             if sx == 2 && allColumnPhases {
                 // Both column phases of a row in one pass (deinterleave).
-                fillSubPlanePair(base, base + subPlane, from: plane, py: py, interiorOnly: interiorOnly)
-            } else if sx == 4 && allColumnPhases {
-                fillSubPlaneQuad(base, from: plane, py: py, interiorOnly: interiorOnly)
+                fillSubPlanePair(base, base + subPlane, from: plane, py: py, rows: rows, interiorOnly: interiorOnly)
+            } else if sx == 4 && allColumnPhases && pitch <= 4096 {
+                // Winograd's split, in C (it writes the pad value too: the same result when interiorOnly).
+                split4Rows(plane, srcH, srcW, py, top, left, padValue, base, subPlane, pitch, rows.lowerBound, rows.upperBound)
             } else {
                 for (ix, px) in phaseX.enumerated() {
-                    fillSubPlane(base + ix * subPlane, from: plane, py: py, px: px, interiorOnly: interiorOnly)
+                    fillSubPlane(base + ix * subPlane, from: plane, py: py, px: px, rows: rows, interiorOnly: interiorOnly)
                 }
             }
         }
@@ -102,17 +111,23 @@ struct PhaseSplitSource {
     /// Columns `j` of phase `px` with `0 ≤ j·sx + px − left < srcW`: `firstJ..<endJ`.
     @inline(__always)
     private func validColumns(_ px: Int) -> (Int, Int) {
-        let firstJ = left - px <= 0 ? 0 : (left - px + sx - 1) / sx
-        let endJ = max(firstJ, min(pitch, srcW + left - px <= 0 ? 0 : (srcW + left - px + sx - 1) / sx))
+        // ⌈v / sx⌉ for v > 0, by a shift for the usual strides: this runs for every sub-plane a work
+        // item fills, and 32 divisions a channel were most of the time of the few-row fills of
+        // Winograd's blocks.
+        func divided(_ v: Int) -> Int {
+            v <= 0 ? 0 : sx & (sx - 1) == 0 ? (v + sx - 1) >> sx.trailingZeroBitCount : (v + sx - 1) / sx
+        }
+        let firstJ = divided(left - px)
+        let endJ = max(firstJ, min(pitch, divided(srcW + left - px)))
         return (firstJ, endJ)
     }
 
     @inline(__always)
     private func fillSubPlane(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int, px: Int,
-                              interiorOnly: Bool) {
+                              rows: Range<Int>, interiorOnly: Bool) {
         let (firstJ, endJ) = validColumns(px)
         let pad = padValue
-        for i in 0..<rows {
+        for i in rows {
             let line = dst + i &* pitch
             let iy = i &* sy &+ py &- top
             guard iy >= 0 && iy < srcH else {
@@ -133,50 +148,12 @@ struct PhaseSplitSource {
         }
     }
 
-    /// Stride-4 columns: source column 4j + px − left to phase px's column j, one row at a time.
-    @inline(__always)
-    private func fillSubPlaneQuad(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, py: Int,
-                                  interiorOnly: Bool) {
-        let r0 = validColumns(0), r1 = validColumns(1), r2 = validColumns(2), r3 = validColumns(3)
-        let start = max(r0.0, r1.0, r2.0, r3.0), end = min(r0.1, r1.1, r2.1, r3.1)
-        for i in 0..<rows {
-            let iy = i * sy + py - top
-            guard iy >= 0 && iy < srcH else {
-                if !interiorOnly { for px in 0..<4 { fillFloats(dst + px * subPlane + i * pitch, padValue, pitch) } }
-                continue
-            }
-            let row = src + iy * srcW
-            var j = start
-            if end > start {
-                // A SIMD16 load from column 4j − left holds 4 columns of each phase.
-                while j + 4 <= end {
-                    let v = UnsafeRawPointer(row + (4 &* j &- left)).loadUnaligned(as: SIMD16<Float>.self)
-                    let even = v.evenHalf, odd = v.oddHalf
-                    UnsafeMutableRawPointer(dst + i * pitch + j).storeBytes(of: even.evenHalf, as: SIMD4<Float>.self)
-                    UnsafeMutableRawPointer(dst + subPlane + i * pitch + j).storeBytes(of: odd.evenHalf, as: SIMD4<Float>.self)
-                    UnsafeMutableRawPointer(dst + 2 * subPlane + i * pitch + j).storeBytes(of: even.oddHalf, as: SIMD4<Float>.self)
-                    UnsafeMutableRawPointer(dst + 3 * subPlane + i * pitch + j).storeBytes(of: odd.oddHalf, as: SIMD4<Float>.self)
-                    j &+= 4
-                }
-            }
-            for px in 0..<4 {
-                let line = dst + px * subPlane + i * pitch
-                let (first, last) = px == 0 ? r0 : px == 1 ? r1 : px == 2 ? r2 : r3
-                if !interiorOnly { fillFloats(line, padValue, first) }
-                for k in first..<max(first, min(start, last)) { line[k] = row[4 &* k &+ px &- left] }
-                let from = max(j, first)
-                for k in from..<max(from, last) { line[k] = row[4 &* k &+ px &- left] }
-                if !interiorOnly { fillFloats(line + last, padValue, pitch - last) }
-            }
-        }
-    }
-
     /// Stride-2 columns: even source columns to phase 0, odd ones to phase 1, one row at a time.
     @inline(__always)
     private func fillSubPlanePair(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>,
-                                  from src: UnsafePointer<Float>, py: Int, interiorOnly: Bool) {
+                                  from src: UnsafePointer<Float>, py: Int, rows: Range<Int>, interiorOnly: Bool) {
         let (first0, end0) = validColumns(0), (first1, end1) = validColumns(1)
-        for i in 0..<rows {
+        for i in rows {
             let e = even + i * pitch, o = odd + i * pitch
             let iy = i * sy + py - top
             guard iy >= 0 && iy < srcH else {

@@ -16,13 +16,30 @@ import CConvKitKernels
 /// Each element's sum is one chain of fused multiply-adds from the bias in tap order, as in
 /// ``IndirectGemm``: the two orientations give bitwise-identical results, for any thread count.
 struct PositionRowsGemm {
-    let problem: IndirectGemm
+    var problem: IndirectGemm
     /// Where the taps of a position start: position (y, x) of image n at
     /// `n·srcImageStride + y·rowStep + x·columnStep` of the source. By default the problem's grid
     /// (`pitch`, 1); a strided correlation read from the unsplit planes steps by stride × pitch and
     /// by the stride.
     var rowStep: Int
     var columnStep = 1
+    /// Where a strided or padded correlation's rows are staged, if they are: `src` is then the
+    /// unpadded input (`srcImageStride` apart) and the problem's tap offsets are into this zero-padded
+    /// layout of it. Each item copies the padded rows its positions read that its thread has not
+    /// copied yet into the thread's scratch, at their places in the layout (``Scratch/stage(image:rows:)``),
+    /// so that a thread reads the input rows of its own positions only: the rows it wrote itself when
+    /// the layer before split its work by rows too (a shared copy filled plane by plane made each
+    /// thread read the other's half, and wait for the copy).
+    var staging: Staging?
+
+    /// A zero-padded layout of the input (one phase) and where each output row's window lies in it.
+    struct Staging {
+        let planes: PhaseSplitSource
+        /// Padded rows between consecutive output rows' windows (the stride), and in one window.
+        let rowStride: Int, windowRows: Int
+        /// Floats of one unpadded input plane.
+        let plane: Int
+    }
 
     init(problem: IndirectGemm) {
         self.problem = problem
@@ -125,10 +142,12 @@ struct PositionRowsGemm {
         biasRow.withUnsafeBufferPointer { biasRow in p.bOffset.withUnsafeBufferPointer { offsets in
         FusedActivation.withBounds(activation) { bounds in
             let offsets = offsets.baseAddress!, biasRow = biasRow.baseAddress!
+            let staging = staging, stagedCount = staging?.planes.imageStride ?? 0
             parallelFor(rowItems * columnGroups) { range, scratch in
                 scratch.reset()
-                scratch.reserve(floats: rowsPerItem * perGroup * nr)
+                scratch.reserve(floats: rowsPerItem * perGroup * nr + stagedCount)
                 let c = scratch.floats(rowsPerItem * perGroup * nr)
+                let staged = staging.map { _ in scratch.floats(stagedCount) }
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: rowsPerItem) { rowOffsets in
                     for item in range {
                         let cg = item % columnGroups, rowItem = item / columnGroups
@@ -139,7 +158,19 @@ struct PositionRowsGemm {
                         let ct0 = cg * perGroup, ct1 = min(columnTiles, ct0 + perGroup)
                         guard ct0 < ct1 else { continue }
                         let ldc = (ct1 - ct0) * nr, c0 = ct0 * nr, channels = min(p.m, ct1 * nr) - c0
-                        let source = n * p.srcImageStride
+                        var source = n * p.srcImageStride, from = src
+                        if let staging, let staged {
+                            // The padded rows of output rows q0 / W … (q1 − 1) / W.
+                            let first = q0 / p.validW * staging.rowStride
+                            let rows = first..<min(staging.planes.rows, (q1 - 1) / p.validW * staging.rowStride + staging.windowRows)
+                            let missing = scratch.stage(image: n, rows: rows)
+                            for ch in 0..<staging.planes.channels where !missing.isEmpty {
+                                staging.planes.fillChannel(staged + ch * staging.planes.channelStride,
+                                                           from: src + source + ch * staging.plane, rows: missing)
+                            }
+                            source = 0
+                            from = UnsafePointer(staged)
+                        }
                         for q in q0..<q1 {
                             rowOffsets[q - q0] = source + (q / p.validW) * rowStep + q % p.validW * columnStep
                             copyFloats(biasRow + c0, c + (q - q0) * ldc, ldc)
@@ -151,7 +182,7 @@ struct PositionRowsGemm {
                                 let panel = packedWeights + ct * p.k * nr + k0 * nr
                                 for tile in t0..<t1 {
                                     let (first, height) = rowTile(tile, of: tilesPerImage, rows: perImage)
-                                    gemmTaps(height, kcb, src, rowOffsets.baseAddress! + (first - q0), offsets + k0, panel,
+                                    gemmTaps(height, kcb, from, rowOffsets.baseAddress! + (first - q0), offsets + k0, panel,
                                              c + (first - q0) * ldc + (ct - ct0) * nr, ldc)
                                 }
                             }
