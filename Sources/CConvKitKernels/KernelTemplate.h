@@ -893,7 +893,7 @@ void CK_NAME(max_pool)(const float *src, const long *off, const int32_t *toff, l
     }
 }
 
-// MARK: Winograd F(4×4, 3×3)
+// MARK: Winograd F(m×m, 3×3), m = 4 or 2
 
 /// p[4l + j] = o[j][l]: four vectors interleaved lane by lane.
 CK_INLINE void ck_store4_interleaved(float *p, const ck_vf o[4]) {
@@ -922,8 +922,29 @@ CK_INLINE void ck_store4_interleaved(float *p, const ck_vf o[4]) {
 #endif
 }
 
-/// Bᵀ applied to 6 values (one column or row of a 6×6 input patch).
-CK_INLINE void ck_wino_bt(const ck_vf d[6], ck_vf o[6]) {
+/// p[2l + j] = o[j][l]: two vectors interleaved lane by lane.
+CK_INLINE void ck_store2_interleaved(float *p, const ck_vf o[2]) {
+#if CK_VW == 4
+    ck_store(p, __builtin_shufflevector(o[0], o[1], 0, 4, 1, 5));
+    ck_store(p + 4, __builtin_shufflevector(o[0], o[1], 2, 6, 3, 7));
+#elif CK_VW == 8
+    ck_store(p, __builtin_shufflevector(o[0], o[1], 0, 8, 1, 9, 2, 10, 3, 11));
+    ck_store(p + 8, __builtin_shufflevector(o[0], o[1], 4, 12, 5, 13, 6, 14, 7, 15));
+#else
+    ck_store(p, __builtin_shufflevector(o[0], o[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+    ck_store(p + CK_VW, __builtin_shufflevector(o[0], o[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
+#endif
+}
+
+/// Bᵀ applied to α = m + 2 values (one column or row of an α×α input patch).
+CK_INLINE void ck_wino_bt(const long M, const ck_vf d[6], ck_vf o[6]) {
+    if (M == 2) {
+        o[0] = d[0] - d[2];
+        o[1] = d[1] + d[2];
+        o[2] = d[2] - d[1];
+        o[3] = d[1] - d[3];
+        return;
+    }
     const ck_vf four = ck_splat(4.0f), five = ck_splat(5.0f), two = ck_splat(2.0f);
     o[0] = four * d[0] - five * d[2] + d[4];
     o[1] = -four * (d[1] + d[2]) + d[3] + d[4];
@@ -933,8 +954,13 @@ CK_INLINE void ck_wino_bt(const ck_vf d[6], ck_vf o[6]) {
     o[5] = four * d[1] - five * d[3] + d[5];
 }
 
-/// Aᵀ applied to 6 values.
-CK_INLINE void ck_wino_at(const ck_vf m[6], ck_vf o[4]) {
+/// Aᵀ applied to α values (m results).
+CK_INLINE void ck_wino_at(const long M, const ck_vf m[6], ck_vf o[4]) {
+    if (M == 2) {
+        o[0] = m[0] + m[1] + m[2];
+        o[1] = m[1] - m[2] - m[3];
+        return;
+    }
     const ck_vf a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], d = m[3] - m[4];
     o[0] = m[0] + a + c;
     o[1] = b + ck_splat(2.0f) * d;
@@ -942,8 +968,16 @@ CK_INLINE void ck_wino_at(const ck_vf m[6], ck_vf o[4]) {
     o[3] = b + ck_splat(8.0f) * d + m[5];
 }
 
-/// G applied to 3 values.
-CK_INLINE void ck_wino_g(const ck_vf g[3], ck_vf o[6]) {
+/// G applied to 3 values (α results).
+CK_INLINE void ck_wino_g(const long M, const ck_vf g[3], ck_vf o[6]) {
+    if (M == 2) {
+        const ck_vf half = ck_splat(0.5f);
+        o[0] = g[0];
+        o[1] = half * (g[0] + g[1] + g[2]);
+        o[2] = half * (g[0] - g[1] + g[2]);
+        o[3] = g[2];
+        return;
+    }
     const ck_vf sixth = ck_splat(1.0f / 6.0f);
     o[0] = ck_splat(0.25f) * g[0];
     o[1] = -sixth * (g[0] + g[1] + g[2]);
@@ -953,7 +987,8 @@ CK_INLINE void ck_wino_g(const ck_vf g[3], ck_vf o[6]) {
     o[5] = g[2];
 }
 
-void CK_NAME(winograd_weights)(const float *w, long pairs, float *u, long pair_stride, long u_stride) {
+CK_INLINE void ck_winograd_weights(const long M, const float *w, long pairs, float *u, long pair_stride, long u_stride) {
+    const long A = M + 2;
     for (long p = 0; p < pairs; p += CK_VW) {
         const long n = pairs - p < CK_VW ? pairs - p : CK_VW;
         // Lane by lane into registers (a stack array read back as vectors stalls on store forwarding).
@@ -962,24 +997,29 @@ void CK_NAME(winograd_weights)(const float *w, long pairs, float *u, long pair_s
         for (long l = 0; l < n; l++) {
             for (long i = 0; i < 9; i++) g[i][l] = w[(p + l) * 9 + i];
         }
-        // tmp = G g (6×3), then U = tmp Gᵀ (6×6).
+        // tmp = G g (α×3), then U = tmp Gᵀ (α×α).
         ck_vf tmp[6][3];
         for (long c = 0; c < 3; c++) {
             const ck_vf col[3] = {g[c], g[3 + c], g[6 + c]};
             ck_vf o[6];
-            ck_wino_g(col, o);
-            for (long r = 0; r < 6; r++) tmp[r][c] = o[r];
+            ck_wino_g(M, col, o);
+            for (long r = 0; r < A; r++) tmp[r][c] = o[r];
         }
-        for (long r = 0; r < 6; r++) {
+        for (long r = 0; r < A; r++) {
             ck_vf o[6];
-            ck_wino_g(tmp[r], o);
-            for (long c = 0; c < 6; c++) {
-                float *dst = u + (r * 6 + c) * u_stride + p * pair_stride;
+            ck_wino_g(M, tmp[r], o);
+            for (long c = 0; c < A; c++) {
+                float *dst = u + (r * A + c) * u_stride + p * pair_stride;
                 if (n == CK_VW && pair_stride == 1) ck_store(dst, o[c]);
                 else ck_store_partial(dst, pair_stride, o[c], n);
             }
         }
     }
+}
+
+void CK_NAME(winograd_weights)(long m, const float *w, long pairs, float *u, long pair_stride, long u_stride) {
+    if (m == 2) ck_winograd_weights(2, w, pairs, u, pair_stride, u_stride);
+    else ck_winograd_weights(4, w, pairs, u, pair_stride, u_stride);
 }
 
 typedef float ck_vhu __attribute__((ext_vector_type(CK_VW / 2), aligned(4)));
@@ -998,26 +1038,44 @@ CK_INLINE ck_vf ck_load_pair(const float *p, long pitch) {
 
 /// The input transform of the tiles in lanes: tiles (y, x …) of one row, or — `paired`, when a row
 /// has CK_VW / 2 tiles — of rows y and y + 1, which are consecutive in v.
-CK_INLINE void ck_wino_input_group(const float *src, long sub_plane, long pitch, long y, long x, long n, int paired,
-                                   float *out, long v_stride) {
+CK_INLINE void ck_wino_input_group(const long M, const float *src, long sub_plane, long pitch, long y, long x, long n,
+                                   int paired, float *out, long v_stride) {
+    const long A = M + 2;
     // Column transform: t[ξ][c] = Σ_r Bᵀ[ξ][r] d[r][c].
     ck_vf t[6][6];
-    for (long c = 0; c < 6; c++) {
+    for (long c = 0; c < A; c++) {
         ck_vf d[6], o[6];
-        for (long r = 0; r < 6; r++) {
-            const float *p = src + ((r % 4) * 4 + c % 4) * sub_plane + (y + r / 4) * pitch + x + c / 4;
+        for (long r = 0; r < A; r++) {
+            const float *p = src + ((r % M) * M + c % M) * sub_plane + (y + r / M) * pitch + x + c / M;
             d[r] = paired ? ck_load_pair(p, pitch) : ck_load(p);
         }
-        ck_wino_bt(d, o);
-        for (long r = 0; r < 6; r++) t[r][c] = o[r];
+        ck_wino_bt(M, d, o);
+        for (long r = 0; r < A; r++) t[r][c] = o[r];
     }
     // Row transform: V[ξ][ν] = Σ_c t[ξ][c] B[c][ν].
-    for (long r = 0; r < 6; r++) {
+    for (long r = 0; r < A; r++) {
         ck_vf o[6];
-        ck_wino_bt(t[r], o);
-        for (long c = 0; c < 6; c++) {
-            if (n == CK_VW) ck_store(out + (r * 6 + c) * v_stride, o[c]);
-            else ck_store_partial(out + (r * 6 + c) * v_stride, 1, o[c], n);
+        ck_wino_bt(M, t[r], o);
+        for (long c = 0; c < A; c++) {
+            if (n == CK_VW) ck_store(out + (r * A + c) * v_stride, o[c]);
+            else ck_store_partial(out + (r * A + c) * v_stride, 1, o[c], n);
+        }
+    }
+}
+
+CK_INLINE void ck_winograd_input(const long M, const float *src, long sub_plane, long pitch, long tiles_y, long tiles_x,
+                                 float *v, long v_stride) {
+    long y = 0;
+    if (2 * tiles_x == CK_VW) {
+        // Two rows of tiles fill a vector (14×14 images with 8 lanes): whole-vector stores.
+        for (; y + 1 < tiles_y; y += 2) {
+            ck_wino_input_group(M, src, sub_plane, pitch, y, 0, CK_VW, 1, v + y * tiles_x, v_stride);
+        }
+    }
+    for (; y < tiles_y; y++) {
+        for (long x = 0; x < tiles_x; x += CK_VW) {
+            const long n = tiles_x - x < CK_VW ? tiles_x - x : CK_VW;
+            ck_wino_input_group(M, src, sub_plane, pitch, y, x, n, 0, v + y * tiles_x + x, v_stride);
         }
     }
 }
@@ -1025,26 +1083,15 @@ CK_INLINE void ck_wino_input_group(const float *src, long sub_plane, long pitch,
 // Partial vectors (fewer tiles than lanes) are copied lane by lane; no_builtin keeps those short
 // copies inline instead of library memcpy calls (measured: 10 % of a 14×14 layer's time).
 __attribute__((no_builtin("memcpy", "memmove")))
-void CK_NAME(winograd_input)(const float *src, long sub_plane, long pitch, long tiles_y, long tiles_x,
+void CK_NAME(winograd_input)(long m, const float *src, long sub_plane, long pitch, long tiles_y, long tiles_x,
                              float *v, long v_stride) {
-    long y = 0;
-    if (2 * tiles_x == CK_VW) {
-        // Two rows of tiles fill a vector (14×14 images with 8 lanes): whole-vector stores.
-        for (; y + 1 < tiles_y; y += 2) {
-            ck_wino_input_group(src, sub_plane, pitch, y, 0, CK_VW, 1, v + y * tiles_x, v_stride);
-        }
-    }
-    for (; y < tiles_y; y++) {
-        for (long x = 0; x < tiles_x; x += CK_VW) {
-            const long n = tiles_x - x < CK_VW ? tiles_x - x : CK_VW;
-            ck_wino_input_group(src, sub_plane, pitch, y, x, n, 0, v + y * tiles_x + x, v_stride);
-        }
-    }
+    if (m == 2) ck_winograd_input(2, src, sub_plane, pitch, tiles_y, tiles_x, v, v_stride);
+    else ck_winograd_input(4, src, sub_plane, pitch, tiles_y, tiles_x, v, v_stride);
 }
 
-__attribute__((no_builtin("memcpy", "memmove")))
-void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias, const float *bounds,
-                              float *out, long oh, long ow) {
+CK_INLINE void ck_winograd_output(const long M, const float *m, long m_stride, long tiles_y, long tiles_x, float bias,
+                                  const float *bounds, float *out, long oh, long ow) {
+    const long A = M + 2;
     const ck_vf lo = ck_splat(bounds ? bounds[0] : 0.0f), hi = ck_splat(bounds ? bounds[1] : 0.0f);
     for (long y = 0; y < tiles_y; y++) {
         for (long x = 0; x < tiles_x; x += CK_VW) {
@@ -1052,39 +1099,48 @@ void CK_NAME(winograd_output)(const float *m, long m_stride, long tiles_y, long 
             const float *in = m + y * tiles_x + x;
             // Column transform over ξ, then row transform over ν.
             ck_vf t[4][6];
-            for (long c = 0; c < 6; c++) {
+            for (long c = 0; c < A; c++) {
                 ck_vf col[6], o[4];
                 // Whole vectors even for a partial group (lanes ≥ n are never stored): m has
                 // CK_VW floats of slack after its end.
-                for (long r = 0; r < 6; r++) col[r] = ck_load(in + (r * 6 + c) * m_stride);
-                ck_wino_at(col, o);
-                for (long i = 0; i < 4; i++) t[i][c] = o[i];
+                for (long r = 0; r < A; r++) col[r] = ck_load(in + (r * A + c) * m_stride);
+                ck_wino_at(M, col, o);
+                for (long i = 0; i < M; i++) t[i][c] = o[i];
             }
-            for (long i = 0; i < 4; i++) {
-                const long oy = 4 * y + i;
+            for (long i = 0; i < M; i++) {
+                const long oy = M * y + i;
                 if (oy >= oh) break;
                 ck_vf o[4];
-                ck_wino_at(t[i], o);
-                for (long j = 0; j < 4; j++) o[j] += ck_splat(bias);
+                ck_wino_at(M, t[i], o);
+                for (long j = 0; j < M; j++) o[j] += ck_splat(bias);
                 if (bounds) {
-                    for (long j = 0; j < 4; j++) {
+                    for (long j = 0; j < M; j++) {
                         o[j] = o[j] < lo ? lo : o[j];
                         o[j] = o[j] > hi ? hi : o[j];
                     }
                 }
                 float *row = out + oy * ow;
-                // Interleave the 4 columns of CK_VW tiles into 4·CK_VW consecutive outputs.
-                if (n == CK_VW && 4 * (x + CK_VW) <= ow) {
-                    ck_store4_interleaved(row + 4 * x, o);
+                // Interleave the M columns of CK_VW tiles into M·CK_VW consecutive outputs.
+                if (n == CK_VW && M * (x + CK_VW) <= ow) {
+                    if (M == 2) ck_store2_interleaved(row + M * x, o);
+                    else ck_store4_interleaved(row + M * x, o);
                     continue;
                 }
                 float lanes[4 * CK_VW];
-                ck_store4_interleaved(lanes, o);
-                const long count = ow - 4 * x < 4 * n ? ow - 4 * x : 4 * n;
-                for (long l = 0; l < count; l++) row[4 * x + l] = lanes[l];
+                if (M == 2) ck_store2_interleaved(lanes, o);
+                else ck_store4_interleaved(lanes, o);
+                const long count = ow - M * x < M * n ? ow - M * x : M * n;
+                for (long l = 0; l < count; l++) row[M * x + l] = lanes[l];
             }
         }
     }
+}
+
+__attribute__((no_builtin("memcpy", "memmove")))
+void CK_NAME(winograd_output)(long m, const float *mm, long m_stride, long tiles_y, long tiles_x, float bias,
+                              const float *bounds, float *out, long oh, long ow) {
+    if (m == 2) ck_winograd_output(2, mm, m_stride, tiles_y, tiles_x, bias, bounds, out, oh, ow);
+    else ck_winograd_output(4, mm, m_stride, tiles_y, tiles_x, bias, bounds, out, oh, ow);
 }
 
 const ck_kernels CK_NAME(table) = {

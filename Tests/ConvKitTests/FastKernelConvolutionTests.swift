@@ -236,23 +236,31 @@ struct FastKernelConvolutionTests {
         Self.expectClose(actual, expected, "\(algorithm) weight gradient")
     }
 
-    @Test("Winograd F(4×4, 3×3) stays within 2e-4 of the reference",
-          arguments: [([1, 16, 12, 12], 8, 1), ([2, 3, 9, 10], 5, 1), ([1, 64, 8, 13], 6, 0), ([1, 128, 6, 6], 4, 1),
-                      ([3, 5, 4, 4], 7, 0), ([1, 2, 17, 33], 3, 1), ([1, 3, 1, 1], 2, 1), ([1, 3, 2, 3], 2, 1),
-                      ([1, 3, 3, 5], 2, 0),
-                      // Rows of 4 (or 2, 8) tiles paired into one vector, with an odd last row.
-                      ([1, 16, 14, 14], 8, 1), ([2, 16, 13, 15], 8, 1), ([1, 8, 10, 16], 4, 1), ([1, 16, 6, 6], 4, 1),
-                      ([1, 8, 28, 30], 3, 1),
-                      // Large enough for the input gradient to take Winograd too (the flipped weights).
-                      ([1, 16, 24, 24], 16, 1)])
-    func winograd(_ input: [Int], _ outChannels: Int, _ padding: Int) throws {
-        var rng = RandomGenerator(seed: 21)
+    static let winogradCases = [([1, 16, 12, 12], 8, 1), ([2, 3, 9, 10], 5, 1), ([1, 64, 8, 13], 6, 0), ([1, 128, 6, 6], 4, 1),
+                                ([3, 5, 4, 4], 7, 0), ([1, 2, 17, 33], 3, 1), ([1, 3, 1, 1], 2, 1), ([1, 3, 2, 3], 2, 1),
+                                ([1, 3, 3, 5], 2, 0),
+                                // Rows of 4 (or 2, 8) tiles paired into one vector, with an odd last row
+                                // (F(2×2): 7×7 and 8×8 maps are rows of 4 tiles).
+                                ([1, 16, 14, 14], 8, 1), ([2, 16, 13, 15], 8, 1), ([1, 8, 10, 16], 4, 1), ([1, 16, 6, 6], 4, 1),
+                                ([1, 8, 28, 30], 3, 1), ([1, 20, 7, 7], 13, 1), ([2, 9, 8, 8], 7, 1), ([1, 4, 16, 16], 3, 1),
+                                // Large enough for the input gradient to take Winograd too (the flipped weights).
+                                ([1, 16, 24, 24], 16, 1)]
+
+    /// A 3×3 correlation with bias of random `input` to `outChannels`, its reference plan and output.
+    static func winogradProblem(_ input: [Int], _ outChannels: Int, _ padding: Int, seed: UInt64) throws
+        -> (x: Tensor<Float>, w: Tensor<Float>, b: Tensor<Float>, reference: ConvolutionPlan, expected: Tensor<Float>) {
+        var rng = RandomGenerator(seed: seed)
         let x: Tensor<Float> = rng.tensor(input)
         let w: Tensor<Float> = rng.tensor([outChannels, input[1], 3, 3])
         let b: Tensor<Float> = rng.tensor([outChannels])
         let reference = try ConvolutionPlan(spatialRank: 2, inputShape: x.shape, weightShape: w.shape, hasBias: true,
                                             padding: Padding(integerLiteral: padding), algorithm: .reference)
-        let expected = try reference.forward(x, weight: w, bias: b)
+        return (x, w, b, reference, try reference.forward(x, weight: w, bias: b))
+    }
+
+    @Test("Winograd (the tile size the plan picks) stays within 2e-4 of the reference", arguments: winogradCases)
+    func winograd(_ input: [Int], _ outChannels: Int, _ padding: Int) throws {
+        let (x, w, b, reference, expected) = try Self.winogradProblem(input, outChannels, padding, seed: 21)
         for isa in Runtime.availableInstructionSets {
             var first: Tensor<Float>?
             for threads in [1, 2, 3] {
@@ -280,6 +288,64 @@ struct FastKernelConvolutionTests {
         }
     }
 
+    @Test("Winograd F(2×2, 3×3) and F(4×4, 3×3) each stay within 2e-4 of the reference on every level, bitwise for any thread count",
+          arguments: winogradCases, [2, 4])
+    func winogradTiles(_ c: ([Int], Int, Int), _ tile: Int) throws {
+        let (input, outChannels, padding) = c
+        let (x, w, b, _, expected) = try Self.winogradProblem(input, outChannels, padding, seed: 25)
+        let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-6)
+        let shape = ConvShape2D(batch: input[0], inChannels: input[1], outChannels: outChannels, groups: 1, inH: input[2],
+                                inW: input[3], outH: input[2] + 2 * padding - 2, outW: input[3] + 2 * padding - 2, kH: 3, kW: 3,
+                                strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: padding, padLeft: padding)
+        func run(_ isa: InstructionSet, tile: Int = tile, storage: [Float]?, activation: FusedActivation? = nil) -> Tensor<Float> {
+            var y = [Float](repeating: .nan, count: expected.count)
+            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    WinogradConvolution(shape: shape, tile: tile).forward(
+                        input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!, output: yp.baseAddress!,
+                        kernels: KernelTable(isa), weightStorage: storage, activation: activation)
+                }
+            } } }
+            return Tensor(uncheckedShape: expected.shape, scalars: y)
+        }
+        for isa in Runtime.availableInstructionSets {
+            var first: Tensor<Float>?
+            for threads in [1, 2, 3] {
+                Runtime.$override.withValue(.init(threadCount: threads, instructionSet: isa)) {
+                    let y = run(isa, storage: threads == 2 ? w.scalars : nil)
+                    let error = y.maxAbsDifference(expected) ?? .infinity
+                    #expect(error <= 2e-4 * scale, "F(\(tile)×\(tile)) x\(input) → \(outChannels) [\(isa), \(threads) threads]: error \(error / scale)")
+                    if let first { #expect(y == first, "F(\(tile)×\(tile)) x\(input) [\(isa)]: \(threads) threads differ from 1") }
+                    first = first ?? y
+                    if threads == 3 {
+                        #expect(run(isa, storage: w.scalars, activation: .relu6) == Activation.relu6(y),
+                                "F(\(tile)×\(tile)) x\(input): fused ReLU6 differs from relu6(forward)")
+                        // The other tile size's weights, prepared first from the same storage, are cached apart.
+                        let storage = w.scalars.map { $0 }
+                        _ = run(isa, tile: 6 - tile, storage: storage)
+                        #expect(run(isa, storage: storage) == y, "F(\(tile)×\(tile)) x\(input): cached weights of the other tile size")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("Winograd picks 2×2 tiles on small maps, where 4×4 tiles would mostly be GEMM padding")
+    func winogradTileSize() throws {
+        func shape(_ channels: Int, _ size: Int, batch: Int = 1) -> ConvShape2D {
+            ConvShape2D(batch: batch, inChannels: channels, outChannels: channels, groups: 1, inH: size, inW: size, outH: size,
+                        outW: size, kH: 3, kW: 3, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1)
+        }
+        // 7×7: 16 tiles of 2×2 (16 × 16 multiplies) against 4 of 4×4 padded to 16 (36 × 16).
+        #expect(WinogradConvolution.tileSize(for: shape(512, 7)) == 2)
+        #expect(WinogradConvolution.tileSize(for: shape(512, 8)) == 2)
+        // 14×14: 49 tiles of 2×2 (16 × 64) against 16 of 4×4 (36 × 16); a batch of 7×7 maps fills 4×4 columns.
+        #expect(WinogradConvolution.tileSize(for: shape(256, 14)) == 4)
+        #expect(WinogradConvolution.tileSize(for: shape(512, 7, batch: 8)) == 4)
+        #expect(WinogradConvolution(shape: shape(512, 7)).tile == 2)
+        #expect(WinogradConvolution(shape: shape(64, 56)).tile == 4)
+    }
+
     @Test("Winograd takes a narrower level's GEMM tiles where the wide ones would be mostly padding")
     func winogradLevel() throws {
         guard Runtime.availableInstructionSets.contains(.avx512) else { return }
@@ -290,14 +356,14 @@ struct FastKernelConvolutionTests {
         }
         let wide = KernelTable(.avx512), narrow = KernelTable(.avx2)
         // 16 tiles: 32 with AVX-512's 32-wide tiles, 16 with AVX2's.
-        #expect(WinogradConvolution.level(for: shape(256, 14), below: wide).isa == .avx2)
-        #expect(WinogradConvolution.level(for: shape(256, 14), below: narrow).isa == .avx2)
+        #expect(WinogradConvolution.level(for: shape(256, 14), tile: 4, below: wide).isa == .avx2)
+        #expect(WinogradConvolution.level(for: shape(256, 14), tile: 4, below: narrow).isa == .avx2)
         // 196 tiles: 224 against 208, not worth AVX2's less efficient tiles; 784: 800 against 784.
-        #expect(WinogradConvolution.level(for: shape(64, 56), below: wide).isa == .avx512)
-        #expect(WinogradConvolution.level(for: shape(128, 112), below: wide).isa == .avx512)
+        #expect(WinogradConvolution.level(for: shape(64, 56), tile: 4, below: wide).isa == .avx512)
+        #expect(WinogradConvolution.level(for: shape(128, 112), tile: 4, below: wide).isa == .avx512)
         // DeepLab's phases (4 images of 17 × 17, fused): a block of 32 tiles of 256 channels overflows L2.
         let phases = try #require(WinogradConvolution.phaseShape(shape(256, 33, dilation: 2)))
-        #expect(WinogradConvolution.level(for: phases, below: wide).isa == .avx2)
+        #expect(WinogradConvolution.level(for: phases, tile: 4, below: wide).isa == .avx2)
     }
 
     @Test("fused Winograd passes (blocks of tile rows in the thread's cache) match the reference, bitwise for any thread count",
@@ -411,7 +477,9 @@ struct FastKernelConvolutionTests {
         #expect(try planned([1, 64, 56, 56], 64) == .winograd)
         #expect(try planned([1, 256, 14, 14], 256) == .winograd)
         #expect(try planned([64, 32, 13, 13], 64, padding: 0) == .gemm)
-        #expect(try planned([1, 512, 7, 7], 512) == .gemm)
+        // F(2×2, 3×3) on ResNet's 7×7 maps with ≥ 128 channels (1.72× fewer multiplies), not with 64.
+        #expect(try planned([1, 512, 7, 7], 512) == .winograd)
+        #expect(try planned([1, 64, 7, 7], 64) == .gemm)
         let volume = try ConvolutionPlan(spatialRank: 3, inputShape: [1, 2, 3, 3, 3], weightShape: [2, 2, 1, 1, 1], hasBias: false)
         #expect(volume.algorithm == .reference)
     }

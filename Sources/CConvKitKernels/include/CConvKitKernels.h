@@ -89,25 +89,25 @@ typedef void (*ck_max_pool_fn)(const float *src, const long *off, const int32_t 
                                const int32_t *base, const int32_t *first,
                                long oh, long pitch, long ow, float *out, int64_t *indices);
 
-/// Winograd F(4×4, 3×3) weight transform of `pairs` 3×3 kernels (w[9·p …]):
-/// u[k·u_stride + p·pair_stride] = (G g Gᵀ)[k / 6][k % 6] for k < 36 (a pair stride > 1 writes
+/// Winograd F(m×m, 3×3) weight transform (m = 4 or 2, α = m + 2) of `pairs` 3×3 kernels (w[9·p …]):
+/// u[k·u_stride + p·pair_stride] = (G g Gᵀ)[k / α][k % α] for k < α² (a pair stride > 1 writes
 /// straight into packed GEMM panels).
-typedef void (*ck_winograd_weights_fn)(const float *w, long pairs, float *u, long pair_stride, long u_stride);
+typedef void (*ck_winograd_weights_fn)(long m, const float *w, long pairs, float *u, long pair_stride, long u_stride);
 
-/// Winograd F(4×4, 3×3) input transform of one channel, from a source split by phase of 4 in both
-/// axes (16 sub-planes of sub_plane floats, rows `pitch` apart; input (4y + r, 4x + c) is
-/// src[((r%4)·4 + c%4)·sub_plane + (y + r/4)·pitch + x + c/4]):
-/// v[k·v_stride + y·tiles_x + x] = (Bᵀ d B)[k / 6][k % 6] for the 6×6 patch d of tile (y, x).
+/// Winograd F(m×m, 3×3) input transform (m = 4 or 2, α = m + 2) of one channel, from a source split
+/// by phase of m in both axes (m² sub-planes of sub_plane floats, rows `pitch` apart; input
+/// (m·y + r, m·x + c) is src[((r%m)·m + c%m)·sub_plane + (y + r/m)·pitch + x + c/m]):
+/// v[k·v_stride + y·tiles_x + x] = (Bᵀ d B)[k / α][k % α] for the α×α patch d of tile (y, x).
 /// Reads up to one vector past the end of each sub-plane row.
-typedef void (*ck_winograd_input_fn)(const float *src, long sub_plane, long pitch, long tiles_y, long tiles_x,
+typedef void (*ck_winograd_input_fn)(long m, const float *src, long sub_plane, long pitch, long tiles_y, long tiles_x,
                                      float *v, long v_stride);
 
-/// Winograd F(4×4, 3×3) output transform of one channel: for tile (y, x) with
-/// M[k] = m[k·m_stride + y·tiles_x + x], out[(4y + i)·ow + 4x + j] = bias + (Aᵀ M A)[i][j] for the
+/// Winograd F(m×m, 3×3) output transform (m = 4 or 2, α = m + 2) of one channel: for tile (y, x) with
+/// M[k] = mm[k·m_stride + y·tiles_x + x], out[(m·y + i)·ow + m·x + j] = bias + (Aᵀ M A)[i][j] for the
 /// outputs inside oh × ow, then clamped to [bounds[0], bounds[1]] unless `bounds` is NULL (the fused
 /// activation: v < lo ? lo : v, then v > hi ? hi : v; NaN stays NaN). Reads whole vectors: up to one
-/// vector past the last tile of each row of m.
-typedef void (*ck_winograd_output_fn)(const float *m, long m_stride, long tiles_y, long tiles_x, float bias,
+/// vector past the last tile of each row of mm.
+typedef void (*ck_winograd_output_fn)(long m, const float *mm, long m_stride, long tiles_y, long tiles_x, float bias,
                                       const float *bounds, float *out, long oh, long ow);
 
 /// Gathers kc rows of nr consecutive floats, row k from `src + off[k]`, into the contiguous

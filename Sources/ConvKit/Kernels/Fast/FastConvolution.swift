@@ -14,8 +14,9 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable, CustomStringConvertib
     /// kernel per plane.
     case depthwise
     /// 3×3, stride 1, one group, padding a multiple of the dilation: Winograd F(4×4, 3×3) for the
-    /// forward pass (4× fewer multiplies; a dilated layer runs as one undilated layer per input
-    /// phase; rounding within 2·10⁻⁴ of the reference), the GEMM paths for the gradients.
+    /// forward pass (4× fewer multiplies), or F(2×2, 3×3) on small maps such as 7×7 (2.25×), where
+    /// 4×4 tiles would be too few to fill the GEMM; a dilated layer runs as one undilated layer per
+    /// input phase; rounding within 2·10⁻⁴ of the reference. The GEMM paths serve the gradients.
     case winograd
 
     public var description: String { rawValue }

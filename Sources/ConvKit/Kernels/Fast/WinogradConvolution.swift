@@ -1,12 +1,15 @@
 import CConvKitKernels
 
-/// 3×3, stride-1, undilated correlation by Winograd's minimal filtering F(4×4, 3×3): each 4×4
-/// output tile costs 36 multiplies per (input, output) channel pair instead of 144.
+/// 3×3, stride-1, undilated correlation by Winograd's minimal filtering F(m×m, 3×3): each m×m
+/// output tile costs α² = (m + 2)² multiplies per (input, output) channel pair instead of 9m².
+/// F(4×4, 3×3) (36 instead of 144) serves most maps; F(2×2, 3×3) (16 instead of 36) the small
+/// ones where F(4×4)'s few tiles would mostly be GEMM padding (``tileSize(for:)``: ResNet's 7×7 maps
+/// take 16 tiles of 2×2, where 4×4 tiles are 4, padded to a 16-wide GEMM tile).
 ///
-/// 1. `U[k][c_out][c_in] = (G g Gᵀ)[k]` (36 transformed weights per pair, per call).
-/// 2. `V[k][c_in][tile] = (Bᵀ d Bᵀ)[k]` over 6×6 input patches. Each channel is first split by phase of
-///    4 (zero-padded), so the patches of consecutive tiles are contiguous runs (vectors over tiles).
-/// 3. 36 GEMMs `M[k] = U[k] · V[k]` with the GEMM micro-kernel.
+/// 1. `U[k][c_out][c_in] = (G g Gᵀ)[k]` (α² transformed weights per pair, cached).
+/// 2. `V[k][c_in][tile] = (Bᵀ d Bᵀ)[k]` over α×α input patches. Each channel is first split by phase
+///    of m (zero-padded), so the patches of consecutive tiles are contiguous runs (vectors over tiles).
+/// 3. α² GEMMs `M[k] = U[k] · V[k]` with the GEMM micro-kernel.
 /// 4. `y[tile] = Aᵀ M A + bias`.
 ///
 /// Layers whose tiles V and M would take ≥ 2 MiB run steps 2–4 per block of tile rows (and of
@@ -23,6 +26,18 @@ import CConvKitKernels
 /// tests on the benchmark layers' channel counts).
 struct WinogradConvolution {
     let shape: ConvShape2D
+    /// The output tile's side m (4 or 2).
+    let tile: Int
+    /// The input patch's side α = m + 2.
+    var alpha: Int { tile + 2 }
+    /// Transformed entries per tile (and GEMMs): α².
+    var entries: Int { alpha * alpha }
+
+    /// F(`tile`×`tile`, 3×3) for `shape`; by default the tile size ``tileSize(for:)`` picks.
+    init(shape: ConvShape2D, tile: Int? = nil) {
+        self.shape = shape
+        self.tile = tile ?? Self.phaseShape(shape).map(Self.tileSize(for:)) ?? 4
+    }
 
     static func applies(to s: ConvShape2D) -> Bool { phaseShape(s) != nil }
 
@@ -39,23 +54,41 @@ struct WinogradConvolution {
                            dilationH: 1, dilationW: 1, padTop: s.padTop / dh, padLeft: s.padLeft / dw)
     }
 
-    /// Whether the planner picks it: the 36 GEMMs must do at most half the multiplies of the direct
-    /// convolution once the tiles are padded to whole GEMM columns (16), and either the image has
-    /// enough 4×4 tiles (≥ 36, ≥ 80 % of their outputs used) to amortise the per-plane transforms, or
-    /// both channel counts are ≥ 128, so the GEMMs dwarf the transforms. Measured on the benchmark
-    /// suite (1.3–2.2× over the GEMM path): 56×56 and 112×112 layers, and 14×14 with 256 channels
-    /// (1.9×); 11×11 outputs with 32→64 channels lose 3× (transforms of tiny planes dominate).
+    /// The GEMMs' multiplies per (input, output) channel pair of F(`m`×`m`, 3×3) on the undilated
+    /// `p`, its tiles padded to whole 16-wide GEMM column tiles.
+    private static func multiplies(_ p: ConvShape2D, tile m: Int) -> Int {
+        let tiles = p.batch * ((p.outH + m - 1) / m) * ((p.outW + m - 1) / m)
+        return (m + 2) * (m + 2) * ((tiles + 15) / 16 * 16)
+    }
+
+    /// The output tile side for the undilated `p`: 2 where F(2×2, 3×3)'s GEMMs do fewer multiplies
+    /// than F(4×4, 3×3)'s once the tiles are padded to whole 16-wide GEMM columns (maps of at most
+    /// 8×8 at batch 1: 7×7 takes 16 × 16 against 36 × 16), else 4.
+    static func tileSize(for p: ConvShape2D) -> Int {
+        multiplies(p, tile: 2) < multiplies(p, tile: 4) ? 2 : 4
+    }
+
+    /// Whether the planner picks it. F(4×4, 3×3): its 36 GEMMs must do at most half the multiplies
+    /// of the direct convolution once the tiles are padded to whole GEMM columns (16), and either the
+    /// image has enough 4×4 tiles (≥ 36, ≥ 80 % of their outputs used) to amortise the per-plane
+    /// transforms, or both channel counts are ≥ 128, so the GEMMs dwarf the transforms. Measured on
+    /// the benchmark suite (1.3–2.2× over the GEMM path): 56×56 and 112×112 layers, and 14×14 with
+    /// 256 channels (1.9×); 11×11 outputs with 32→64 channels lose 3× (transforms of tiny planes
+    /// dominate). F(2×2, 3×3) (small maps) saves at most 2.25×: it needs ≥ 1.5× fewer multiplies
+    /// and both channel counts ≥ 128 (ResNet-18's 7×7×512: 1.72×).
     /// `weightsReused: false` (weights transformed on every call: the input gradient's flipped
     /// weights) drops the channel-count case: there the weight transform is not amortised (the
     /// 14×14×256 training step was 1.4× slower with it).
     static func isWorthwhile(_ s: ConvShape2D, weightsReused: Bool = true) -> Bool {
         guard let p = phaseShape(s), s.inChannels >= 16, s.outChannels >= 16 else { return false }
+        let m = tileSize(for: p)
+        let saving = Double(9 * s.outH * s.outW * s.batch) / Double(max(multiplies(p, tile: m), 1))
+        let manyChannels = weightsReused && min(s.inChannels, s.outChannels) >= 128
+        if m == 2 { return saving >= 1.5 && manyChannels }
         let tilesPerImage = ((p.outH + 3) / 4) * ((p.outW + 3) / 4)
-        let tilesPadded = (p.batch * tilesPerImage + 15) / 16 * 16
-        let saving = Double(9 * s.outH * s.outW * s.batch) / Double(36 * max(tilesPadded, 1))
         let coverage = Double(p.outH * p.outW) / Double(16 * tilesPerImage)
         let manyTiles = tilesPerImage >= 36 && coverage >= 0.8
-        return saving >= 2 && (manyTiles || weightsReused && min(s.inChannels, s.outChannels) >= 128)
+        return saving >= 2 && (manyTiles || manyChannels)
     }
 
     func forward(input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -66,19 +99,19 @@ struct WinogradConvolution {
                             activation: activation)
             return
         }
-        let s = shape, kernels = Self.level(for: s, below: kernels)
-        let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4
-        // The input split by phase of 4: 16 sub-planes of (tilesY + 1) × pitch per channel.
-        let source = PhaseSplitSource(channels: 1, srcH: s.inH, srcW: s.inW, sy: 4, sx: 4, top: s.padTop, left: s.padLeft,
-                                      phaseY: [0, 1, 2, 3], phaseX: [0, 1, 2, 3], rows: tilesY + 1, pitch: tilesX + 1, slack: 0)
-        let blocking = Blocking(shape: s, nr: kernels.nr, mr: kernels.mr, threads: Runtime.threadCount)
+        let s = shape, m = tile, kernels = Self.level(for: s, tile: m, below: kernels)
+        let tilesY = (s.outH + m - 1) / m, tilesX = (s.outW + m - 1) / m
+        // The input split by phase of m: m² sub-planes of (tilesY + 1) × pitch per channel.
+        let source = PhaseSplitSource(channels: 1, srcH: s.inH, srcW: s.inW, sy: m, sx: m, top: s.padTop, left: s.padLeft,
+                                      phaseY: Array(0..<m), phaseX: Array(0..<m), rows: tilesY + 1, pitch: tilesX + 1, slack: 0)
+        let blocking = Blocking(shape: s, tile: m, nr: kernels.nr, mr: kernels.mr, threads: Runtime.threadCount)
         FusedActivation.withBounds(activation) { bounds in
             if blocking.fuses {
                 withPreparedWeights(w, rowBlock: blocking.rowBlock, kernels: kernels, weightStorage: weightStorage) { u in
                     forwardFused(blocking, source, input: x, weights: u, bias: bias, output: y, kernels: kernels, bounds: bounds)
                 }
             } else {
-                var gemm = BatchedGemm(shape: s, tiles: s.batch * tilesY * tilesX, nr: kernels.nr)
+                var gemm = BatchedGemm(shape: s, entries: entries, tiles: s.batch * tilesY * tilesX, nr: kernels.nr)
                 gemm.rowBlock = gemm.parallelRowBlock(kernels)
                 withPreparedWeights(w, rowBlock: gemm.rowBlock, kernels: kernels, weightStorage: weightStorage) { u in
                     forwardInPasses(gemm, source, input: x, weights: u, bias: bias, output: y, kernels: kernels, bounds: bounds)
@@ -93,12 +126,13 @@ struct WinogradConvolution {
     /// core's 1 MiB L2 and the narrower one's does not. Measured, 2 threads: 14×14×256 (16 tiles, 32
     /// with AVX-512) 1.04 → 0.53 ms, DeepLab's dilated 33×33×256 4.84 → 4.08 ms; 56×56×64 (224 against
     /// 208 tiles) and 112×112×128 were 14–17 % slower on AVX2's tiles, which are less efficient.
-    static func level(for s: ConvShape2D, below kernels: KernelTable) -> KernelTable {
+    static func level(for s: ConvShape2D, tile m: Int, below kernels: KernelTable) -> KernelTable {
         func cost(_ table: KernelTable) -> (tiles: Int, overflows: Bool) {
             // One thread: the choice must not depend on the thread count (nor does the tile count).
-            let blocking = Blocking(shape: s, nr: table.nr, mr: table.mr, threads: 1)
+            let blocking = Blocking(shape: s, tile: m, nr: table.nr, mr: table.mr, threads: 1)
             let groupRows = min(s.outChannels, 64)
-            return (blocking.paddedTiles, blocking.fuses && 36 * 4 * blocking.blockTiles * (s.inChannels + groupRows) > 1 << 20)
+            let bytes = (m + 2) * (m + 2) * 4 * blocking.blockTiles * (s.inChannels + groupRows)
+            return (blocking.paddedTiles, blocking.fuses && bytes > 1 << 20)
         }
         let wide = cost(kernels)
         return kernels.firstLevel { table in
@@ -114,21 +148,21 @@ struct WinogradConvolution {
     /// cut per block of `rowBlock` rows), cached by the weights' identity when `weightStorage` is given.
     private func withPreparedWeights(_ w: UnsafePointer<Float>, rowBlock: Int, kernels: KernelTable, weightStorage: [Float]?,
                                      _ body: (UnsafePointer<Float>) -> Void) {
-        let cin = shape.inChannels, cout = shape.outChannels, count = 36 * cout * cin
+        let cin = shape.inChannels, cout = shape.outChannels, m = tile, entries = self.entries, count = entries * cout * cin
         let weights = kernels.winogradWeights, transpose = kernels.transposeOut
         func transform(into packed: UnsafeMutablePointer<Float>) {
             // Per row tile: T[k][i][c_in] with whole-vector stores, then each T[k] transposed into
             // the panel (scattered scalar stores straight into the panels were 3× slower).
             forEachRowPanel(entries: 1, m: cout, mc: rowBlock, mr: kernels.mr, grain: 1) { _, row, h, scratch in
                 scratch.reset()
-                scratch.reserve(floats: 36 * h * cin)
-                let t = scratch.floats(36 * h * cin)
-                for i in 0..<h { weights(w + (row + i) * cin * 9, cin, t + i * cin, 1, h * cin) }
-                for k in 0..<36 { transpose(t + k * h * cin, cin, h, cin, packed + k * cout * cin + row * cin, h, nil) }
+                scratch.reserve(floats: entries * h * cin)
+                let t = scratch.floats(entries * h * cin)
+                for i in 0..<h { weights(m, w + (row + i) * cin * 9, cin, t + i * cin, 1, h * cin) }
+                for k in 0..<entries { transpose(t + k * h * cin, cin, h, cin, packed + k * cout * cin + row * cin, h, nil) }
             }
         }
         if let weightStorage {
-            let layout = [1, cout, cin, rowBlock, kernels.mr, kernels.isa.rawValue]
+            let layout = [1, cout, cin, rowBlock, kernels.mr, kernels.isa.rawValue, m]
             let entry = PackedWeightCache.shared.prepared(weightStorage, layout: layout, count: count) { transform(into: $0) }
             withExtendedLifetime(entry) { body(UnsafePointer(entry.pointer)) }
         } else {
@@ -151,22 +185,22 @@ struct WinogradConvolution {
     private func forwardFused(_ blocking: Blocking, _ source: PhaseSplitSource, input x: UnsafePointer<Float>,
                               weights u: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
                               kernels: KernelTable, bounds: UnsafePointer<Float>?) {
-        let s = shape, cin = s.inChannels, cout = s.outChannels, vw = kernels.vw
-        let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4, pitch = source.pitch
+        let s = shape, cin = s.inChannels, cout = s.outChannels, vw = kernels.vw, m = tile, entries = self.entries
+        let tilesY = (s.outH + m - 1) / m, tilesX = (s.outW + m - 1) / m, pitch = source.pitch
         let bt = blocking.blockTiles, mc = blocking.rowBlock
-        var gemm = BatchedGemm(shape: s, tiles: bt, nr: kernels.nr)
+        var gemm = BatchedGemm(shape: s, entries: entries, tiles: bt, nr: kernels.nr)
         gemm.rowBlock = mc
         gemm.cHoldsOneRowBlock = true
         let input = kernels.winogradInput, output = kernels.winogradOutput
-        // The thread's split planes of one image (each block's rows and the next row, which its 6×6
+        // The thread's split planes of one image (each block's rows and the next row, which its α×α
         // patches reach into, staged at their places); the input transform over-reads the last one.
-        let vCount = 36 * cin * bt, mCount = 36 * mc * bt
+        let vCount = entries * cin * bt, mCount = entries * mc * bt
         let splitCount = cin * source.channelStride, overread = pitch + 2 * vw
         let rowGroups = (cout + mc - 1) / mc
         parallelFor(s.batch * blocking.blocks * rowGroups) { range, scratch in
             scratch.reset()
             scratch.reserve(floats: vCount + mCount + vw + splitCount + overread)
-            let v = scratch.floats(vCount), m = scratch.floats(mCount + vw)   // the output transform over-reads M
+            let v = scratch.floats(vCount), mm = scratch.floats(mCount + vw)   // the output transform over-reads M
             let split = scratch.floats(splitCount + overread)
             fillFloats(split + splitCount, 0, overread)
             for item in range {
@@ -180,50 +214,50 @@ struct WinogradConvolution {
                         source.fillChannel(split + c * source.channelStride, from: x + (n * cin + c) * s.inPlane, rows: missing)
                     }
                     for c in 0..<cin {
-                        input(split + c * source.channelStride + ty0 * pitch, source.subPlane, pitch, rows, tilesX, v + c * bt, cin * bt)
+                        input(m, split + c * source.channelStride + ty0 * pitch, source.subPlane, pitch, rows, tilesX, v + c * bt, cin * bt)
                     }
                     if count < bt {
-                        for row in 0..<36 * cin { fillFloats(v + row * bt + count, 0, bt - count) }
+                        for row in 0..<entries * cin { fillFloats(v + row * bt + count, 0, bt - count) }
                     }
                     scratch.memo = block
                 }
                 let r0 = group * mc, channels = min(mc, cout - r0)
-                gemm.multiply(entries: 0..<36, rows: r0..<r0 + channels, tiles: 0..<bt / kernels.nr, packedA: u, b: v, c: m,
+                gemm.multiply(entries: 0..<entries, rows: r0..<r0 + channels, tiles: 0..<bt / kernels.nr, packedA: u, b: v, c: mm,
                               kernels: kernels)
-                let outRows = min(4 * rows, s.outH - 4 * ty0)
+                let outRows = min(m * rows, s.outH - m * ty0)
                 for c in r0..<r0 + channels {
-                    output(m + (c - r0) * bt, gemm.cBatchStride, rows, tilesX, bias?[c] ?? 0, bounds,
-                           y + (n * cout + c) * s.outPlane + 4 * ty0 * s.outW, outRows, s.outW)
+                    output(m, mm + (c - r0) * bt, gemm.cBatchStride, rows, tilesX, bias?[c] ?? 0, bounds,
+                           y + (n * cout + c) * s.outPlane + m * ty0 * s.outW, outRows, s.outW)
                 }
             }
         }
     }
 
     /// Small maps (few tile blocks): the three steps each over the whole layer — all input tiles
-    /// V[k][c_in][tile], the 36 GEMMs split over the threads by entry, row block and column tiles,
+    /// V[k][c_in][tile], the α² GEMMs split over the threads by entry, row block and column tiles,
     /// all output tiles — so that every thread has work without repeating the input transform.
     private func forwardInPasses(_ gemm: BatchedGemm, _ source: PhaseSplitSource, input x: UnsafePointer<Float>,
                                  weights u: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
                                  kernels: KernelTable, bounds: UnsafePointer<Float>?) {
-        let s = shape, cin = s.inChannels, cout = s.outChannels, vw = kernels.vw
-        let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4, tilesPerImage = tilesY * tilesX
-        let tilesPad = gemm.n, vCount = 36 * cin * tilesPad, mCount = 36 * cout * tilesPad
+        let s = shape, cin = s.inChannels, cout = s.outChannels, vw = kernels.vw, m = tile
+        let tilesY = (s.outH + m - 1) / m, tilesX = (s.outW + m - 1) / m, tilesPerImage = tilesY * tilesX
+        let tilesPad = gemm.n, vCount = entries * cin * tilesPad, mCount = entries * cout * tilesPad
         BufferCache.shared.with(vCount + mCount + vw) { v in   // the output transform over-reads M
-            let m = v + vCount
+            let mm = v + vCount
             // Input tiles, per (channel, image): consecutive items fill adjacent runs of V.
             let input = kernels.winogradInput
             source.forEachPlane(s.batch * cin, overread: source.pitch + 2 * vw,
                                 plane: { x + (($0 % s.batch) * cin + $0 / s.batch) * s.inPlane }) { item, plane in
                 let c = item / s.batch, n = item % s.batch
-                input(plane, source.subPlane, source.pitch, tilesY, tilesX, v + c * tilesPad + n * tilesPerImage, cin * tilesPad)
+                input(m, plane, source.subPlane, source.pitch, tilesY, tilesX, v + c * tilesPad + n * tilesPerImage, cin * tilesPad)
             }
-            gemm.run(packedA: u, b: v, c: m, kernels: kernels)
+            gemm.run(packedA: u, b: v, c: mm, kernels: kernels)
             // Output tiles, per (output channel, image): consecutive items read adjacent runs of M.
             let output = kernels.winogradOutput
             parallelFor(s.batch * cout) { range, _ in
                 for item in range {
                     let c = item / s.batch, n = item % s.batch
-                    output(m + c * tilesPad + n * tilesPerImage, cout * tilesPad, tilesY, tilesX, bias?[c] ?? 0, bounds,
+                    output(m, mm + c * tilesPad + n * tilesPerImage, cout * tilesPad, tilesY, tilesX, bias?[c] ?? 0, bounds,
                            y + (n * cout + c) * s.outPlane, s.outH, s.outW)
                 }
             }
@@ -249,10 +283,10 @@ struct WinogradConvolution {
         /// would stream all of a block's input tiles for every channel block (10–20 % slower).
         var fuses = false
 
-        init(shape s: ConvShape2D, nr: Int, mr: Int, threads: Int) {
-            let tilesY = (s.outH + 3) / 4, tilesX = (s.outW + 3) / 4
+        init(shape s: ConvShape2D, tile m: Int, nr: Int, mr: Int, threads: Int) {
+            let tilesY = (s.outH + m - 1) / m, tilesX = (s.outW + m - 1) / m, entries = (m + 2) * (m + 2)
             let groupRows = min(s.outChannels, 64)
-            let budget = max(nr, (768 << 10) / (36 * 4 * max(s.inChannels + groupRows, 1)))
+            let budget = max(nr, (768 << 10) / (entries * 4 * max(s.inChannels + groupRows, 1)))
             func padded(_ tiles: Int) -> Int { (tiles + nr - 1) / nr * nr }
             var best = (padded: Int.max, blocks: 1, tiles: padded(tilesY * tilesX))
             for blocks in 1...max(tilesY, 1) {
@@ -265,7 +299,7 @@ struct WinogradConvolution {
             blocks = best.blocks
             blockTiles = best.tiles
             let wholeLayerTiles = padded(s.batch * tilesY * tilesX)
-            fuses = s.batch * blocks >= 4 && 36 * 4 * (s.inChannels + s.outChannels) * wholeLayerTiles >= 2 << 20
+            fuses = s.batch * blocks >= 4 && entries * 4 * (s.inChannels + s.outChannels) * wholeLayerTiles >= 2 << 20
             paddedTiles = fuses ? s.batch * best.padded : wholeLayerTiles
             // At most `groupRows` channels a block, and enough items for about four per thread, in
             // whole row tiles.
@@ -287,7 +321,7 @@ struct WinogradConvolution {
             // xs[(n, a, b)][c][u][v] = x[n][c][a + d_H·u][b + d_W·v], 0 past the input's edge.
             exchangePhases(UnsafeMutablePointer(mutating: x), xs, channels: s.inChannels, height: s.inH, width: s.inW,
                            phaseHeight: phases.inH, phaseWidth: phases.inW, gather: true)
-            WinogradConvolution(shape: phases).forward(input: xs, weight: w, bias: bias, output: ys, kernels: kernels,
+            WinogradConvolution(shape: phases, tile: tile).forward(input: xs, weight: w, bias: bias, output: ys, kernels: kernels,
                                                        weightStorage: weightStorage, activation: activation)
             // y[n][c][a + d_H·i][b + d_W·j] = ys[(n, a, b)][c][i][j] inside the output.
             exchangePhases(y, ys, channels: s.outChannels, height: s.outH, width: s.outW,
@@ -328,13 +362,13 @@ struct WinogradConvolution {
     }
 }
 
-/// `C[b] = A[b] · B[b]` for the 36 Winograd entries: `A[b]` the transformed weights (`m × k`,
+/// `C[b] = A[b] · B[b]` for the α² Winograd entries: `A[b]` the transformed weights (`m × k`,
 /// packed in row panels as ``packRowPanels(_:lda:aStride:entries:m:k:mc:kernels:into:)`` lays them out
 /// with `mc = rowBlock`), `B[b]` the input tiles (row-major `k × n`, `n` a multiple of NR), `C[b]`
 /// rows `ldc = n` apart. K blocks outermost; each element is one chain of fused multiply-adds in
 /// k order, so results do not depend on the blocking.
 struct BatchedGemm {
-    let batch = 36
+    let batch: Int
     let m: Int, k: Int, n: Int
     /// Rows per block of the packed layout of A.
     var rowBlock = 0
@@ -345,8 +379,9 @@ struct BatchedGemm {
     var bBatchStride: Int { k * n }
     var cBatchStride: Int { (cHoldsOneRowBlock ? rowBlock : m) * n }
 
-    /// The GEMMs of `tiles` (a count of tiles, padded to whole NR columns) for `shape`'s channels.
-    init(shape: ConvShape2D, tiles: Int, nr: Int) {
+    /// The `entries` GEMMs of `tiles` (a count of tiles, padded to whole NR columns) for `shape`'s channels.
+    init(shape: ConvShape2D, entries: Int, tiles: Int, nr: Int) {
+        batch = entries
         m = shape.outChannels
         k = shape.inChannels
         n = (tiles + nr - 1) / nr * nr
