@@ -2,6 +2,7 @@
 // The same source as the AVX2 level, lowered for 512-bit registers.
 #include "Instantiations.h"
 #if defined(__x86_64__)
+#include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx512f,fma"))), apply_to = function)
 #define CK_VW 16
@@ -11,6 +12,8 @@
 #define CK_FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
 #define CK_TABLE_NAME "avx512"
 #define CK_TABLE_ISA CK_ISA_AVX512
+/// The lanes of p where the int vector m is nonzero (zero elsewhere, their memory untouched).
+#define CK_MASKED_LOAD(p, m) ((ck_vf)_mm512_maskz_loadu_ps(_mm512_test_epi32_mask((__m512i)(m), (__m512i)(m)), (p)))
 #define CK_WINDOW_PAIRS 1
 #include "KernelTemplate.h"
 #pragma clang attribute pop

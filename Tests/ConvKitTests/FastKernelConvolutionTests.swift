@@ -98,8 +98,7 @@ struct FastKernelConvolutionTests {
         Case(input: [2, 3, 7, 17], weight: [6, 1, 3, 3], padding: 1, groups: 3),
         Case(input: [1, 2, 6, 16], weight: [2, 1, 3, 3], padding: .asymmetric(low: [0, 1], high: [2, 0]), groups: 2),
         Case(input: [1, 2, 4, 9], weight: [2, 1, 3, 3], padding: .asymmetric(low: [1, 1], high: [1, 3]), groups: 2),
-        // Rows narrower than the widest vector (14 × 14 on AVX-512) take a narrower level's kernel.
-        Case(input: [1, 3, 14, 14], weight: [3, 1, 3, 3], padding: 1, groups: 3),
+    ] + flatDepthwise + [
         // Stride 2: output widths at one and two vectors, odd widths (the last column alone),
         // inputs narrower than two vectors, top padding 0, extra right padding, a multiplier.
         Case(input: [1, 3, 11, 16], weight: [3, 1, 3, 3], stride: 2, padding: 1, groups: 3),
@@ -118,6 +117,21 @@ struct FastKernelConvolutionTests {
         Case(input: [1, 3, 6, 5], weight: [3, 1, 3, 3], stride: 2, padding: 1, groups: 3, transposed: true),
         Case(input: [1, 2, 3, 4], weight: [2, 3, 3, 2], stride: [2, 1], padding: [1, 0], dilation: [1, 2], transposed: true,
              outputPadding: [1, 1]),
+    ]
+
+    /// Depthwise 3 × 3, stride 1, padding 1 all round, rows narrower than a vector: each plane read
+    /// as one run (16, 8 or 4 lanes). Mask periods from 1 to 15 vectors, planes of exactly one
+    /// vector and a partial last vector, planes below one vector (a narrower level's run), runs of
+    /// planes across images (batch 2), a multiplier (one plane a call).
+    static let flatDepthwise: [Case] = [
+        Case(input: [2, 3, 14, 14], weight: [3, 1, 3, 3], padding: 1, groups: 3),
+        Case(input: [1, 4, 7, 7], weight: [4, 1, 3, 3], padding: 1, groups: 4),
+        Case(input: [1, 2, 5, 15], weight: [2, 1, 3, 3], padding: 1, groups: 2),
+        Case(input: [2, 2, 2, 8], weight: [2, 1, 3, 3], padding: 1, groups: 2),
+        Case(input: [1, 2, 3, 3], weight: [2, 1, 3, 3], padding: 1, groups: 2),
+        Case(input: [1, 2, 6, 1], weight: [2, 1, 3, 3], padding: 1, groups: 2),
+        Case(input: [1, 2, 6, 6], weight: [4, 1, 3, 3], padding: 1, groups: 2),
+        Case(input: [2, 5, 9, 12], weight: [5, 1, 3, 3], padding: 1, groups: 5),
     ]
 
     /// Seeded random configurations over the same boundaries.
@@ -190,7 +204,8 @@ struct FastKernelConvolutionTests {
         for isa in Runtime.availableInstructionSets { try Self.check(c, isa: isa, threads: 3) }
     }
 
-    @Test("1, 2 and 3 threads give bitwise-identical results", arguments: Array(edges.prefix(12)) + Array(random.prefix(12)))
+    @Test("1, 2 and 3 threads give bitwise-identical results",
+          arguments: Array(edges.prefix(12)) + Array(random.prefix(12)) + flatDepthwise.prefix(2))
     func threadCounts(_ c: Case) throws {
         var rng = RandomGenerator(seed: 7)
         let shapes = try c.plan(.reference)

@@ -51,6 +51,12 @@ struct FastKernelPoolingTests {
             Case(input: [1, 2, 7, 33], kernel: 3, stride: 2, padding: 1, ceilMode: true),
             Case(input: [1, 2, 5, 8], kernel: 3, stride: 1, padding: 1),
             Case(input: [1, 2, 4, 17], kernel: 3, stride: 1, padding: 1),
+            // Stride 1 on planes whose rows are narrower than a vector: each plane as one run.
+            Case(input: [2, 3, 7, 7], kernel: 3, stride: 1, padding: 1),
+            Case(input: [1, 2, 14, 14], kernel: 3, stride: 1, padding: 1),
+            Case(input: [1, 2, 5, 15], kernel: 3, stride: 1, padding: 1),
+            Case(input: [1, 2, 3, 3], kernel: 3, stride: 1, padding: 1),
+            Case(input: [1, 2, 6, 1], kernel: 3, stride: 1, padding: 1),
             // 2 × 2 windows at stride 2 read in place: output widths at and around one and two
             // vectors, odd input sizes (the last row and column dropped), ceil mode (not in place).
             Case(input: [1, 2, 4, 16], kernel: 2), Case(input: [1, 2, 5, 34], kernel: 2), Case(input: [2, 3, 7, 65], kernel: 2),
@@ -124,7 +130,15 @@ struct FastKernelPoolingTests {
             wide.withUnsafeMutableBufferPointer { $0[i] = v }
         }
         wide.withUnsafeMutableBufferPointer { p in for i in 240..<330 { p[i] = -.infinity } }
+        // The same values in planes of 13-float rows (one run each at stride 1): NaNs and −∞ at
+        // the rows' ends, where the wrapped taps are masked.
+        var narrow: Tensor<Float> = rng.tensor([1, 2, 9, 13])
+        for (i, v) in [(12, Float.nan), (13, 0.5), (25, .infinity), (26, .nan), (40, .nan), (41, .nan)] {
+            narrow.withUnsafeMutableBufferPointer { $0[i] = v }
+        }
+        narrow.withUnsafeMutableBufferPointer { p in for i in 117..<160 { p[i] = -.infinity } }
         for isa in Runtime.availableInstructionSets {
+            try Self.check(Case(input: narrow.shape, kernel: 3, stride: 1, padding: 1), narrow, isa: isa, threads: 2)
             try Self.check(Case(input: x.shape, kernel: 3, stride: 2, padding: 1), x, isa: isa, threads: 2)
             try Self.check(Case(input: x.shape, kernel: 2), x, isa: isa, threads: 2)
             try Self.check(Case(input: wide.shape, kernel: 2), wide, isa: isa, threads: 2)

@@ -53,17 +53,28 @@ typedef void (*ck_gemm_packed_fn)(long mr, long nr, long kc, const float *a,
 typedef void (*ck_window_sum_fn)(const float *src, const long *off, const float *w, long ntaps, float init,
                                  long oh, long pitch, long ow, float *out, long o_rs, long o_cs);
 
-/// Depthwise 3 × 3 correlation at stride 1 or 2 (dilation 1, left padding 1) straight from an
-/// h × w plane (no padded copy): for oy < oh, ox < ow,
-///   out[oy·ow + ox] = init + Σ_{kh, kw < 3} wt[3·kh + kw] · src[(s·oy + kh − top)·w + s·ox + kw − 1]
-/// (taps in that order; taps outside the plane add nothing, as zero padding).
+/// Depthwise 3 × 3 correlation at stride 1 or 2 (dilation 1, left padding 1) straight from
+/// `planes` h × w planes (no padded copy; input planes h·w floats apart, output planes oh·ow, the
+/// weights 9, the biases 1; bias may be NULL for none): for each plane, oy < oh, ox < ow,
+///   out[oy·ow + ox] = bias + Σ_{kh, kw < 3} wt[3·kh + kw] · src[(s·oy + kh − top)·w + s·ox + kw − 1]
+/// (taps in that order; taps outside the plane add nothing, as zero padding). Where
+/// ck_window3x3_reads_flat, each plane is read as one run of h·w floats and each tap column's
+/// three taps are summed apart, then added: bias + Σ_kh (kw = 1) + Σ_kh (kw = 0) + Σ_kh (kw = 2).
 typedef void (*ck_depthwise3x3_fn)(const float *src, long h, long w, long stride, long top, const float *wt,
-                                   float init, long oh, long ow, float *out);
+                                   const float *bias, long oh, long ow, float *out, long planes);
 
-/// 3 × 3 max pooling over the same kind of plane (stride 1 or 2, dilation 1, left padding 1, −∞
+/// Whether the 3 × 3 window kernels with vw-float vectors read an h × w plane as one run of h·w
+/// floats: stride 1, padding 1 all round (oh = h, ow = w), rows narrower than a vector, and a
+/// plane of at least one vector (and below 2³⁰ floats: lane indices are 32-bit).
+static inline int ck_window3x3_reads_flat(long vw, long h, long w, long stride, long top, long oh, long ow) {
+    return stride == 1 && top == 1 && oh == h && ow == w && w < vw && h * w >= vw && h * w < (1L << 30);
+}
+
+/// 3 × 3 max pooling over the same kind of planes (stride 1 or 2, dilation 1, left padding 1, −∞
 /// outside): out[oy·ow + ox] = the maximum of the window's taps in row-major order by PyTorch's
 /// rule (a later tap replaces the maximum if larger, or NaN).
-typedef void (*ck_max3x3_fn)(const float *src, long h, long w, long stride, long top, long oh, long ow, float *out);
+typedef void (*ck_max3x3_fn)(const float *src, long h, long w, long stride, long top, long oh, long ow, float *out,
+                             long planes);
 
 /// 2 × 2 max pooling at stride 2 without padding straight from a plane of width w (oh, ow at most
 /// half its height and width): out[oy·ow + ox] = the maximum of input rows 2·oy, 2·oy + 1 and columns

@@ -34,20 +34,23 @@ struct DepthwiseConvolution {
     }
 
     /// Whether the forward pass reads the input planes in place with the 3 × 3 kernel (stride 1
-    /// or 2, left padding 1, at least one vector of output columns) instead of through a padded,
+    /// or 2, left padding 1, at least one vector of output columns, or at stride 1 with padding 1
+    /// all round a plane of at least one vector read as one run) instead of through a padded,
     /// phase-split copy (a quarter of a stride-1 layer's time, half of a stride-2 one's).
     static func readsInPlace(_ s: ConvShape2D, vw: Int) -> Bool {
         guard s.kH == 3 && s.kW == 3 && s.dilationH == 1 && s.dilationW == 1 && s.padLeft == 1 else { return false }
         switch (s.strideH, s.strideW) {
-        case (1, 1): return min(s.outW, s.inW) >= vw
+        case (1, 1):
+            return min(s.outW, s.inW) >= vw
+                || ck_window3x3_reads_flat(vw, s.inH, s.inW, 1, s.padTop, s.outH, s.outW) != 0
         case (2, 2): return s.outW >= vw && s.inW >= 2 * vw
         default: return false
         }
     }
 
-    /// The kernels that read `s` in place: `kernels` when its vectors fit the rows, otherwise the
-    /// widest level below it whose vectors do (AVX2's 8 floats for the 14 × 14 maps of MobileNets
-    /// on an AVX-512 CPU, where a padded copy would cost more than the narrower vectors), or nil.
+    /// The kernels that read `s` in place: `kernels` when its vectors fit the rows or the plane,
+    /// otherwise the widest level below it whose vectors do (where a padded copy would cost more
+    /// than the narrower vectors), or nil.
     static func inPlaceKernels(_ s: ConvShape2D, _ kernels: KernelTable) -> KernelTable? {
         kernels.firstLevel { readsInPlace(s, vw: $0.vw) }
     }
@@ -57,15 +60,25 @@ struct DepthwiseConvolution {
         let s = shape, mult = multiplier, area = s.kernelArea
         if let inPlace = Self.inPlaceKernels(s, kernels) {
             let depthwise3x3 = inPlace.depthwise3x3
+            // Output channels oc of image n from input plane item, in runs of `count` planes.
+            func run(_ item: Int, _ n: Int, _ oc: Int, _ count: Int) {
+                let out = y + (n * s.outChannels + oc) * s.outPlane
+                depthwise3x3(x + item * s.inPlane, s.inH, s.inW, s.strideW, s.padTop, w + oc * area, bias.map { $0 + oc },
+                             s.outH, s.outW, out, count)
+                activation?.apply(out, count: count * s.outPlane)
+            }
             parallelFor(s.batch * s.inChannels) { range, _ in
-                for item in range {
+                var item = range.lowerBound
+                while item < range.upperBound {
                     let n = item / s.inChannels, c = item % s.inChannels
-                    for m in 0..<mult {
-                        let oc = c * mult + m
-                        let out = y + (n * s.outChannels + oc) * s.outPlane
-                        depthwise3x3(x + item * s.inPlane, s.inH, s.inW, s.strideW, s.padTop, w + oc * area,
-                                     bias?[oc] ?? 0, s.outH, s.outW, out)
-                        activation?.apply(out, count: s.outPlane)
+                    if mult == 1 {
+                        // One call for the planes of this image in the range.
+                        let count = min(range.upperBound - item, s.inChannels - c)
+                        run(item, n, c, count)
+                        item += count
+                    } else {
+                        for m in 0..<mult { run(item, n, c * mult + m, 1) }
+                        item += 1
                     }
                 }
             }

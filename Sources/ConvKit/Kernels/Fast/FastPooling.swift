@@ -87,9 +87,8 @@ struct FastPooling: Sendable {
             // 3 × 3 windows (ResNet's stem pooling) straight from the planes, without argmax.
             let max3x3 = inPlace.max3x3
             parallelFor(s.batch) { range, _ in
-                for p in range {
-                    max3x3(x + p * s.inPlane, s.inH, s.inW, s.strideW, s.padTop, s.outH, s.outW, y + p * s.outPlane)
-                }
+                max3x3(x + range.lowerBound * s.inPlane, s.inH, s.inW, s.strideW, s.padTop, s.outH, s.outW,
+                       y + range.lowerBound * s.outPlane, range.count)
             }
             return
         }
