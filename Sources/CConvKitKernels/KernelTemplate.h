@@ -758,17 +758,25 @@ CK_INLINE ck_vf ck_load_inside(const float *src, long i, long n, ck_vf fill) {
     return (ck_vf)(((ck_vi)v & inside) | ((ck_vi)fill & ~inside));
 }
 
+/// Σ_kh wv[3·kh + kw] · rows[kh][u], kh in order from `zero`.
+CK_INLINE ck_vf ck_window3x3_column_sum(const ck_vf wv[9], long kw, ck_vf rows[3][3], long u, ck_vf zero) {
+    ck_vf sum = zero;
+    for (long kh = 0; kh < 3; kh++) sum = CK_FMA(wv[3 * kh + kw], rows[kh][u], sum);
+    return sum;
+}
+
 /// ck_window3x3 at stride 1 with padding 1 all round on `planes` planes (h·w floats apart, weights
 /// 9 apart, one init each) whose rows are narrower than a vector (MobileNets' 14 × 14 and 7 × 7
 /// maps), each as one run of n = h·w floats: output j reads input j + (kh − 1)·w + kw − 1.
 /// Vectors go along the run at 0, VW, …; each kernel row's kw = 1 taps are one load (rows above
 /// and below the plane read as padding), and its kw = 0 and kw = 2 taps come by a lane shift from
 /// the loads of the vectors before and after (one new load per kernel row and vector instead of
-/// three; 14 × 14 on AVX-512 measured 91 → 83 ns a plane). Taps that would wrap to the row before
-/// or after (kw = 0 in column 0, kw = 2 in column w − 1) are masked out, by masks tabulated once
-/// per call (they repeat every w / gcd(w, VW) vectors; computed per vector they cost 10 %). The
-/// sums keep one chain per tap column (kw = 1 from `init`, then kw = 0 and kw = 2 added under
-/// their masks); the maxima keep tap order.
+/// three). Taps that would wrap to the row before or after (kw = 0 in column 0, kw = 2 in column
+/// w − 1) are masked out, by masks tabulated once per call (they repeat every w / gcd(w, VW)
+/// vectors; computed per vector they cost 10 %). The sums keep one chain per tap column (kw = 1
+/// from `init`, then kw = 0 and kw = 2 added under their masks) and shift the column sums, not the
+/// taps; the maxima keep tap order. 14 × 14 on AVX-512, one thread: 91 ns a plane with three loads
+/// per kernel row and vector, 83 with shifted taps, 58–62 with shifted sums; AVX2's rows 69–71.
 CK_INLINE void ck_window3x3_flat(const int MAX, const float *src, long h, long w, const float *wt, const float *init,
                                  float *out, long planes) {
     const ck_vf pad = ck_splat(MAX ? -__builtin_inff() : 0.0f);
@@ -796,26 +804,34 @@ CK_INLINE void ck_window3x3_flat(const int MAX, const float *src, long h, long w
             rows[kh][0] = pad;
             rows[kh][1] = ck_load_inside(src, (kh - 1) * w, n, pad);
         }
+        // The sums shift column sums instead of taps: the kw = 0 sums of the vectors before and at
+        // j, the kw = 2 sums of the vectors at and after j (two shifts a vector instead of six).
+        ck_vf sum0 = pad, sum2 = ck_window3x3_column_sum(wv, 2, rows, 1, pad);
         for (long j = 0, k = 0; j < n; j += CK_VW, k = k + 1 == period ? 0 : k + 1) {
             const ck_vi lk = left[k], rk = right[k];
-            ck_vf acc[3] = {pad, start, pad};
+            for (long kh = 0; kh < 3; kh++) rows[kh][2] = ck_load_inside(src, j + CK_VW + (kh - 1) * w, n, pad);
+            ck_vf v = start;
+            if (MAX) {
 #pragma clang loop unroll(full)
-            for (long kh = 0; kh < 3; kh++) {
-                rows[kh][2] = ck_load_inside(src, j + CK_VW + (kh - 1) * w, n, pad);
-                ck_vf tap[3] = {CK_SHIFT_IN(rows[kh][0], rows[kh][1]), rows[kh][1],
-                                CK_SHIFT_OUT(rows[kh][1], rows[kh][2])};
-                if (MAX) {
+                for (long kh = 0; kh < 3; kh++) {
+                    ck_vf tap[3] = {CK_SHIFT_IN(rows[kh][0], rows[kh][1]), rows[kh][1],
+                                    CK_SHIFT_OUT(rows[kh][1], rows[kh][2])};
                     tap[0] = (ck_vf)(((ck_vi)tap[0] & lk) | ((ck_vi)pad & ~lk));
                     tap[2] = (ck_vf)(((ck_vi)tap[2] & rk) | ((ck_vi)pad & ~rk));
-                    for (long kw = 0; kw < 3; kw++) acc[1] = ck_max_step(acc[1], tap[kw]);
-                } else {
-                    for (long kw = 0; kw < 3; kw++) acc[kw] = CK_FMA(wv[3 * kh + kw], tap[kw], acc[kw]);
+                    for (long kw = 0; kw < 3; kw++) v = ck_max_step(v, tap[kw]);
                 }
+            } else {
+                for (long kh = 0; kh < 3; kh++) v = CK_FMA(wv[3 * kh + 1], rows[kh][1], v);
+                const ck_vf next0 = ck_window3x3_column_sum(wv, 0, rows, 1, pad);
+                const ck_vf next2 = ck_window3x3_column_sum(wv, 2, rows, 2, pad);
+                v = v + (ck_vf)((ck_vi)CK_SHIFT_IN(sum0, next0) & lk) + (ck_vf)((ck_vi)CK_SHIFT_OUT(sum2, next2) & rk);
+                sum0 = next0;
+                sum2 = next2;
+            }
+            for (long kh = 0; kh < 3; kh++) {
                 rows[kh][0] = rows[kh][1];
                 rows[kh][1] = rows[kh][2];
             }
-            ck_vf v = acc[1];
-            if (!MAX) v = v + (ck_vf)((ck_vi)acc[0] & lk) + (ck_vf)((ck_vi)acc[2] & rk);
             if (j + CK_VW <= n) ck_store(out + j, v);
             else ck_store_partial(out + j, 1, v, n - j);
         }
