@@ -96,6 +96,34 @@ struct FastKernelMicroTests {
         }
     }
 
+    @Test("transposition: every row count to 9 (4 × 4 blocks, 2 × 4, single rows), columns past 16, clamping",
+          arguments: Runtime.availableInstructionSets)
+    func transposition(_ isa: InstructionSet) {
+        let k = KernelTable(isa)
+        let bounds: [Float] = [-0.5, 0.5]
+        for rows in 1...9 {
+            for cols in [1, 3, 4, 7, 16, 21, 37] {
+                let ldc = cols + 3, os = rows + 2
+                let c = Self.floats(rows * ldc, seed: UInt64(rows * 100 + cols))
+                for clamped in [false, true] {
+                    var out = [Float](repeating: 9, count: cols * os)
+                    c.withUnsafeBufferPointer { c in bounds.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { o in
+                        k.transposeOut(c.baseAddress, ldc, rows, cols, o.baseAddress, os, clamped ? b.baseAddress : nil)
+                    } } }
+                    var ok = true
+                    for j in 0..<cols {
+                        for i in 0..<os {
+                            let v = c[i < rows ? i * ldc + j : 0]
+                            let expected: Float = i < rows ? (clamped ? min(max(v, -0.5), 0.5) : v) : 9
+                            if out[j * os + i] != expected { ok = false }
+                        }
+                    }
+                    #expect(ok, "\(isa) transpose_out rows \(rows) cols \(cols) clamped \(clamped)")
+                }
+            }
+        }
+    }
+
     @Test("window sum, window dot and max over a grid: tap counts, widths, output strides",
           arguments: Runtime.availableInstructionSets)
     func windows(_ isa: InstructionSet) {

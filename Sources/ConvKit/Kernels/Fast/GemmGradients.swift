@@ -192,10 +192,7 @@ struct GemmGradients {
                     }
                     if first { acc.initialize(repeating: 0, count: rows * mgPad) }
                     // ∂L/∂w[c_out, k0 ..< k0 + rows] = accᵀ: a contiguous run per output channel.
-                    for co in 0..<mg {
-                        let dst = gw + (g * mg + co) * kg + k0
-                        for r in 0..<rows { dst[r] = acc[r * mgPad + co] }
-                    }
+                    transpose(acc, mgPad, rows, mg, gw + g * mg * kg + k0, kg, nil)
                 }
             }
         }
