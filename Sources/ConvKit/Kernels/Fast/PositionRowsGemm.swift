@@ -133,7 +133,10 @@ struct PositionRowsGemm {
         // every column tile passes over them, in few, long kernel calls (measured, 1 thread, against
         // blocks of 64 taps: 512→512 at 7×7 4.24 → 3.94 ms, 256→512 stride 2 at 14×14 2.29 → 1.93 ms,
         // LeNet conv2 3.98 → 3.57 ms).
-        let rowsPerItem = (tilesPerImage + blocksPerImage - 1) / blocksPerImage * mr
+        // Blocks of nearly equal rows, each in nearly equal row tiles: a block of whole image-wide
+        // tiles left the threads up to a tile apart (ResNet's 14×14 outputs: 25 tiles, 12 against 13
+        // on 2 threads, the idle thread spinning 6 % of the time).
+        let rowsPerItem = (perImage + blocksPerImage - 1) / blocksPerImage
         let kc = IndirectGemm.blockDepth(k: p.k, nr: nr)
         let gemmTaps = kernels.gemmTaps, transposeOut = kernels.transposeOut
         // The bias over whole column tiles (zero past m): each row of Cᵀ starts as a copy of it.
@@ -152,9 +155,8 @@ struct PositionRowsGemm {
                     for item in range {
                         let cg = item % columnGroups, rowItem = item / columnGroups
                         let n = rowItem / blocksPerImage, block = rowItem % blocksPerImage
-                        let t0 = block * tilesPerImage / blocksPerImage, t1 = (block + 1) * tilesPerImage / blocksPerImage
-                        let q0 = rowTile(t0, of: tilesPerImage, rows: perImage).0
-                        let q1 = t1 == tilesPerImage ? perImage : rowTile(t1, of: tilesPerImage, rows: perImage).0
+                        let q0 = block * perImage / blocksPerImage, q1 = (block + 1) * perImage / blocksPerImage
+                        let tiles = (q1 - q0 + mr - 1) / mr
                         let ct0 = cg * perGroup, ct1 = min(columnTiles, ct0 + perGroup)
                         guard ct0 < ct1 else { continue }
                         let ldc = (ct1 - ct0) * nr, c0 = ct0 * nr, channels = min(p.m, ct1 * nr) - c0
@@ -180,10 +182,10 @@ struct PositionRowsGemm {
                             let kcb = min(kc, p.k - k0)
                             for ct in ct0..<ct1 {
                                 let panel = packedWeights + ct * p.k * nr + k0 * nr
-                                for tile in t0..<t1 {
-                                    let (first, height) = rowTile(tile, of: tilesPerImage, rows: perImage)
-                                    gemmTaps(height, kcb, from, rowOffsets.baseAddress! + (first - q0), offsets + k0, panel,
-                                             c + (first - q0) * ldc + (ct - ct0) * nr, ldc)
+                                for tile in 0..<tiles {
+                                    let (first, height) = rowTile(tile, of: tiles, rows: q1 - q0)
+                                    gemmTaps(height, kcb, from, rowOffsets.baseAddress! + first, offsets + k0, panel,
+                                             c + first * ldc + (ct - ct0) * nr, ldc)
                                 }
                             }
                             k0 += kcb
