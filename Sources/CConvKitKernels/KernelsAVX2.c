@@ -13,6 +13,8 @@
 #define CK_TABLE_ISA CK_ISA_AVX2
 /// The lanes of p where the int vector m is negative (zero elsewhere, their memory untouched).
 #define CK_MASKED_LOAD(p, m) ((ck_vf)_mm256_maskload_ps((p), (__m256i)(m)))
+/// v to the lanes of p where the int vector m is negative (the others' memory untouched).
+#define CK_MASKED_STORE(p, m, v) _mm256_maskstore_ps((p), (__m256i)(m), (__m256)(v))
 #include "KernelTemplate.h"
 #pragma clang attribute pop
 

@@ -14,6 +14,8 @@
 #define CK_TABLE_ISA CK_ISA_AVX512
 /// The lanes of p where the int vector m is nonzero (zero elsewhere, their memory untouched).
 #define CK_MASKED_LOAD(p, m) ((ck_vf)_mm512_maskz_loadu_ps(_mm512_test_epi32_mask((__m512i)(m), (__m512i)(m)), (p)))
+/// v to the lanes of p where the int vector m is nonzero (the others' memory untouched).
+#define CK_MASKED_STORE(p, m, v) _mm512_mask_storeu_ps((p), _mm512_test_epi32_mask((__m512i)(m), (__m512i)(m)), (__m512)(v))
 #define CK_WINDOW_PAIRS 1
 #include "KernelTemplate.h"
 #pragma clang attribute pop
