@@ -95,7 +95,8 @@ struct KernelTable {
 
     /// The first of this level and the available ones below it (best first) that `fits`: for rows
     /// too short for this level's vectors, a narrower level's kernels (the same results for the max
-    /// kernels; the depthwise sums keep their tap order).
+    /// kernels; the depthwise sums in the order their kernel documents: tap order along rows, column
+    /// sums on planes read as one run).
     func firstLevel(where fits: (KernelTable) -> Bool) -> KernelTable? {
         if fits(self) { return self }
         for level in Runtime.availableInstructionSets.reversed() where level < isa {
